@@ -1,0 +1,13 @@
+import { UsageError } from '../../errors.ts';
+import type { Command } from '../command.ts';
+
+// Placeholder until this subcommand's issue lands it.
+export const command: Command = {
+  summary: 'not available yet',
+  usage: ['train'],
+  options: {},
+  help: [],
+  async run() {
+    throw new UsageError('train is not available yet in this build');
+  },
+};

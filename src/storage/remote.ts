@@ -1,0 +1,38 @@
+/**
+ * One interface over every place we keep data and models: an S3 bucket (with a prefix) or a local directory.
+ * Keys are relative POSIX paths below the remote's root (`files/md5/ab/cdef…`, `models/churn/sha256-…/model.json`).
+ */
+export interface ObjectInfo {
+  size: number;
+}
+
+export type PutResult = 'created' | 'exists';
+
+export type Body = { path: string } | { data: Uint8Array | string };
+
+export interface Remote {
+  /** The URL the user gave, normalised (`s3://bucket/prefix`, `/abs/dir`). */
+  readonly url: string;
+  /** Learns whether one object exists (never lists the remote). */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * Writes an object only if no object has that key: never overwrites.
+   * `exists` means another writer got there first (or an earlier run did); the old bytes are kept.
+   */
+  putIfAbsent(key: string, body: Body, options?: { contentType?: string }): Promise<PutResult>;
+  /** Whole object in memory, or undefined when absent. For small objects (manifests, model cards). */
+  read(key: string): Promise<Uint8Array | undefined>;
+  /** Streams an object to `file` (which must not exist yet); false when the object is absent. */
+  download(key: string, file: string): Promise<boolean>;
+  /** Releases sockets and handles. */
+  close(): Promise<void>;
+}
+
+/** Joins key parts with `/`, rejecting empty, absolute and `..` segments so no key escapes the remote's root. */
+export function objectKey(...parts: string[]): string {
+  const segments = parts.flatMap((p) => p.split('/')).filter((s) => s !== '');
+  for (const s of segments) {
+    if (s === '..' || s === '.') throw new Error(`object key segment ${JSON.stringify(s)} is not allowed`);
+  }
+  return segments.join('/');
+}
