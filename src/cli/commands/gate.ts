@@ -1,13 +1,41 @@
-import { UsageError } from '../../errors.ts';
-import type { Command } from '../command.ts';
+import { runGate, type GateDeps } from '../../gates/run.ts';
+import { renderGateReport } from '../../report/gate-report.ts';
+import { loadRules } from '../../gates/rules.ts';
+import { EXIT, type CliContext, type Command, type ParsedArgs } from '../command.ts';
 
-// Placeholder until this subcommand's issue lands it.
+export const DEFAULT_RULES = '.mlops/gates.yml';
+
 export const command: Command = {
-  summary: 'not available yet',
-  usage: ['gate'],
-  options: {},
-  help: [],
-  async run() {
-    throw new UsageError('gate is not available yet in this build');
+  summary: 'Compare metrics of one or several legs with rules and a baseline; print a report; exit 1 if the gate fails',
+  usage: ['gate --metrics <path>... [--rules <file|yaml>] [--baseline <file|none|production>] [--json]'],
+  options: {
+    metrics: { type: 'string', multiple: true },
+    rules: { type: 'string' },
+    baseline: { type: 'string' },
+  },
+  help: [
+    ['--metrics <path>', 'A metrics file, a leg folder, a folder of leg folders, a glob, or name=path; repeat for more'],
+    ['--rules <file|yaml>', `Gate rules file or inline YAML (default ${DEFAULT_RULES})`],
+    ['--baseline <file|none>', 'Metrics to compare with; overrides the rules\' baseline (default: the rules\', else none)'],
+  ],
+  async run(args: ParsedArgs, ctx: CliContext): Promise<number> {
+    return runGateCommand(args, ctx, {});
   },
 };
+
+/** Shared with extensions that add collaborators (e.g. a production baseline resolver from --manifest/--remote). */
+export async function runGateCommand(args: ParsedArgs, ctx: CliContext, extra: Omit<GateDeps, 'logger'>): Promise<number> {
+  const metrics = (args.values.metrics as string[] | undefined) ?? [];
+  const rulesInput = (args.values.rules as string | undefined) ?? DEFAULT_RULES;
+  const baseline = args.values.baseline as string | undefined;
+  const result = await runGate(
+    { metrics, rules: rulesInput, ...(baseline !== undefined && { baseline }), cwd: ctx.cwd },
+    { logger: ctx.logger, ...extra },
+  );
+  if (args.values.json) {
+    ctx.out(JSON.stringify(result, null, 2));
+  } else {
+    ctx.out(renderGateReport(result, { rules: await loadRules(rulesInput, ctx.cwd) }));
+  }
+  return result.passed ? EXIT.ok : EXIT.no;
+}

@@ -1,0 +1,33 @@
+import type { Logger } from '../log.ts';
+import { discoverLegs } from '../metrics/legs.ts';
+import { resolveBaseline, type ProductionBaselineResolver } from './baseline.ts';
+import { evaluateGate, type GateResult } from './evaluate.ts';
+import { loadRules } from './rules.ts';
+
+export interface GateSettings {
+  /** Files, folders, globs or name=path entries; see discoverLegs. */
+  metrics: readonly string[];
+  /** A rules file path or inline YAML. */
+  rules: string;
+  /** Overrides the rules' `baseline`: `none`, `production` or a metrics file. */
+  baseline?: string;
+  cwd: string;
+}
+
+export interface GateDeps {
+  logger: Logger;
+  resolveProductionBaseline?: ProductionBaselineResolver;
+}
+
+/** Reads the rules, the legs' metrics and the baseline, and decides. Bad input throws UsageError. */
+export async function runGate(settings: GateSettings, deps: GateDeps): Promise<GateResult> {
+  const rules = await loadRules(settings.rules, settings.cwd);
+  const legs = await discoverLegs(settings.metrics, settings.cwd);
+  deps.logger.debug(`gate: ${legs.length} leg(s): ${legs.map((l) => `${l.name} (${l.file})`).join(', ')}`);
+  const baseline = await resolveBaseline(settings.baseline ?? rules.baseline ?? 'none', {
+    cwd: settings.cwd,
+    ...(deps.resolveProductionBaseline && { resolveProductionBaseline: deps.resolveProductionBaseline }),
+    onNoProduction: () => deps.logger.notice('baseline: nothing is deployed to production yet, so the gate compares with no baseline'),
+  });
+  return evaluateGate(legs, rules, baseline);
+}

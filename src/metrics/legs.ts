@@ -1,0 +1,141 @@
+import { glob, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors.ts';
+import type { Metrics } from './parse.ts';
+import { readMetricsFile } from './read.ts';
+
+/** One matrix leg's metrics: `name` is what the report and the `best-leg` output show. */
+export interface Leg {
+  name: string;
+  /** The metrics file, relative to cwd when inside it. */
+  file: string;
+  metrics: Metrics;
+}
+
+/** Files a leg folder may hold, in order of preference. */
+export const METRICS_FILE_NAMES = ['metrics.json', 'metrics.yaml', 'metrics.yml'] as const;
+
+/** The part of the train action's run.json the gate reads. */
+const RunJson = z.looseObject({
+  leg: z.string().min(1).optional(),
+  metrics: z.string().min(1),
+});
+
+const LABELLED = /^([A-Za-z0-9][\w.+-]*)=(.+)$/;
+const GLOB_CHARS = /[*?[\]{}]/;
+
+interface Found {
+  name: string;
+  file: string;
+}
+
+/**
+ * Turns the `metrics` input into legs. Each entry is one of:
+ * - a metrics file (leg = its folder's name when the file is `metrics.*` or `run.json`, else the file's stem);
+ * - a leg folder holding `metrics.json|yaml|yml`, or a `run.json` whose `metrics` field names the file;
+ * - a folder of leg folders (downloaded artifacts), one leg per sub-folder, leg = sub-folder name;
+ * - a glob of any of those;
+ * - `name=path` to name the leg yourself.
+ */
+export async function discoverLegs(entries: readonly string[], cwd: string): Promise<Leg[]> {
+  if (entries.length === 0) throw new UsageError('metrics: nothing given; pass a metrics file, a folder of leg folders, or a glob');
+  const found: Found[] = [];
+  for (const entry of entries) {
+    const labelled = LABELLED.exec(entry);
+    if (labelled && !(await exists(resolve(cwd, entry)))) {
+      const [, name, path] = labelled as unknown as [string, string, string];
+      const legs = await fromPath(resolve(cwd, path), entry);
+      if (legs.length !== 1) throw new UsageError(`metrics: ${JSON.stringify(entry)} names one leg but holds ${legs.length}; name a single file or leg folder`);
+      found.push({ name, file: legs[0]!.file });
+    } else if (GLOB_CHARS.test(entry) && !(await exists(resolve(cwd, entry)))) {
+      const matches: string[] = [];
+      for await (const match of glob(entry, { cwd })) matches.push(match);
+      if (matches.length === 0) throw new UsageError(`metrics: the glob ${JSON.stringify(entry)} matches nothing under ${cwd}; check the pattern`);
+      for (const match of matches.sort()) found.push(...(await fromPath(resolve(cwd, match), match)));
+    } else {
+      found.push(...(await fromPath(resolve(cwd, entry), entry)));
+    }
+  }
+  const byName = new Map<string, string>();
+  for (const leg of found) {
+    const other = byName.get(leg.name);
+    if (other !== undefined && other !== leg.file) {
+      throw new UsageError(`metrics: two legs are named "${leg.name}" (${display(other, cwd)} and ${display(leg.file, cwd)}); give each leg its own folder or use name=path`);
+    }
+    byName.set(leg.name, leg.file);
+  }
+  const unique = [...byName].map(([name, file]) => ({ name, file }));
+  return Promise.all(
+    unique.map(async ({ name, file }) => {
+      const shown = display(file, cwd);
+      return { name, file: shown, metrics: await readMetricsFile(file, shown) };
+    }),
+  );
+}
+
+async function fromPath(path: string, entry: string): Promise<Found[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new UsageError(`metrics: ${JSON.stringify(entry)} does not exist; give a metrics file, a leg folder or a folder of leg folders`);
+  if (info.isFile()) {
+    const base = basename(path);
+    if (base === 'run.json') return [await fromRunJson(path)];
+    const stem = (METRICS_FILE_NAMES as readonly string[]).includes(base) ? basename(dirname(path)) : basename(base, extname(base));
+    return [{ name: stem, file: path }];
+  }
+  if (!info.isDirectory()) throw new UsageError(`metrics: ${JSON.stringify(entry)} is neither a file nor a folder`);
+  const own = await legInFolder(path);
+  if (own) return [own];
+  const children = (await readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const legs: Found[] = [];
+  for (const child of children) {
+    const leg = await legInFolder(join(path, child));
+    if (!leg) {
+      throw new UsageError(
+        `metrics: the leg folder ${JSON.stringify(join(entry, child))} has no ${METRICS_FILE_NAMES.join('|')} or run.json; every sub-folder is one leg, so download only the legs' artifacts there`,
+      );
+    }
+    legs.push(leg);
+  }
+  if (legs.length === 0) throw new UsageError(`metrics: the folder ${JSON.stringify(entry)} holds no metrics file and no leg folders`);
+  return legs;
+}
+
+async function legInFolder(dir: string): Promise<Found | undefined> {
+  for (const name of METRICS_FILE_NAMES) {
+    if (await isFile(join(dir, name))) return { name: basename(dir), file: join(dir, name) };
+  }
+  if (await isFile(join(dir, 'run.json'))) return fromRunJson(join(dir, 'run.json'));
+  return undefined;
+}
+
+async function fromRunJson(path: string): Promise<Found> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${path}: not valid JSON (${(error as Error).message}); fix or remove run.json`);
+  }
+  const run = RunJson.safeParse(parsed);
+  if (!run.success) throw new UsageError(`${path}: has no "metrics" field naming the metrics file; write it with the train action or put metrics.json beside it`);
+  const dir = dirname(path);
+  const file = resolve(dir, run.data.metrics);
+  const rel = relative(dir, file);
+  if (isAbsolute(run.data.metrics) || rel.startsWith('..')) {
+    throw new UsageError(`${path}: "metrics": ${JSON.stringify(run.data.metrics)} points outside the leg folder; use a path inside it`);
+  }
+  return { name: run.data.leg ?? basename(dir), file };
+}
+
+function display(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
