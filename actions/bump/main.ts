@@ -1,0 +1,29 @@
+import * as core from '@actions/core';
+import { bumpFile } from '../../src/manifests/bump-file.ts';
+import { bumpRequest } from '../../src/manifests/settings.ts';
+import { booleanInput, listInput, requiredInput, stringInput } from '../_lib/inputs.ts';
+import { actionsLogger, runAction } from '../_lib/run.ts';
+
+await runAction(async () => {
+  const manifest = requiredInput('manifest');
+  const request = bumpRequest({
+    storageUri: stringInput('storage-uri'),
+    images: listInput('image'),
+    canaryTrafficPercent: stringInput('canary-traffic-percent'),
+    annotations: listInput('annotations'),
+    modelVersion: stringInput('model-version'),
+    commit: stringInput('commit'),
+    runUrl: stringInput('run-url'),
+    data: stringInput('data'),
+    select: stringInput('select'),
+    createMissing: booleanInput('create-missing', false),
+  });
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const result = await bumpFile(manifest, request, { cwd: workspace, logger: actionsLogger });
+  core.setOutput('changed', String(result.changed));
+  core.setOutput('diff', result.diff);
+  await core.summary
+    .addHeading(`bump: ${result.target}`, 3)
+    .addRaw(result.changed ? `\n\n\`\`\`diff\n${result.diff}\`\`\`\n` : '\n\nAlready up to date: nothing changed.\n')
+    .write();
+});

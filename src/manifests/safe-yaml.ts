@@ -1,0 +1,71 @@
+import { isAlias, isCollection, isPair, isScalar, parseAllDocuments, type Document } from 'yaml';
+import { UsageError } from '../errors.ts';
+
+/** Aliases a manifest may expand to: generous for real files, far below what an alias bomb needs. */
+export const MAX_ALIAS_COUNT = 100;
+/** Nesting deeper than this is not a Kubernetes manifest; refuse it before walking it. */
+export const MAX_DEPTH = 64;
+
+export interface ParsedManifest {
+  text: string;
+  /** The file's line ending, kept for every line we add. */
+  eol: '\n' | '\r\n';
+  documents: Document.Parsed[];
+  /** Each document as plain data, in order (null for an empty document). */
+  values: unknown[];
+}
+
+/**
+ * Parses every document of a manifest with the limits that stop hostile YAML:
+ * duplicate keys, syntax errors, alias bombs and very deep nesting are refused with the file and position.
+ */
+export function parseManifest(text: string, file: string): ParsedManifest {
+  const documents = parseAllDocuments(text, {
+    uniqueKeys: true,
+    merge: true,
+    prettyErrors: true,
+    strict: true,
+  });
+  if (!Array.isArray(documents)) {
+    throw new UsageError(`${file}: is not a YAML stream`);
+  }
+  const values: unknown[] = [];
+  for (const document of documents) {
+    const error = document.errors[0];
+    if (error) {
+      const what = error.code === 'DUPLICATE_KEY' ? 'has a duplicate key' : 'is not valid YAML';
+      throw new UsageError(`${file}: ${what} (${firstLine(error.message)}): fix the file, nothing was changed`);
+    }
+    checkDepth(document, file);
+    try {
+      values.push(document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+    } catch (error) {
+      if (error instanceof ReferenceError) {
+        throw new UsageError(`${file}: expands too many aliases (over ${MAX_ALIAS_COUNT}), which is how an alias bomb looks: refusing to read it`);
+      }
+      throw error;
+    }
+  }
+  return { text, eol: text.includes('\r\n') ? '\r\n' : '\n', documents, values };
+}
+
+function checkDepth(document: Document.Parsed, file: string): void {
+  const stack: [unknown, number][] = [[document.contents, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (depth > MAX_DEPTH) {
+      throw new UsageError(`${file}: nests deeper than ${MAX_DEPTH} levels, which no Kubernetes manifest needs: refusing to read it`);
+    }
+    if (isCollection(node)) {
+      for (const item of node.items) stack.push([item, depth + 1]);
+    } else if (isPair(node)) {
+      stack.push([node.key, depth], [node.value, depth]);
+    } else if (!isScalar(node) && !isAlias(node) && node !== null && node !== undefined) {
+      throw new UsageError(`${file}: has a YAML node this tool does not understand`);
+    }
+  }
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).trim();
+}
