@@ -10,6 +10,15 @@ export type PutResult = 'created' | 'exists';
 
 export type Body = { path: string } | { data: Uint8Array | string };
 
+export interface PutOptions {
+  contentType?: string;
+  /**
+   * The caller has just seen (by `head`) that the key is absent, so a store that ignores `If-None-Match`
+   * need not be asked again. The write is still conditional where the store honours it.
+   */
+  knownAbsent?: boolean;
+}
+
 export interface Remote {
   /** The URL the user gave, normalised (`s3://bucket/prefix`, `/abs/dir`). */
   readonly url: string;
@@ -19,7 +28,7 @@ export interface Remote {
    * Writes an object only if no object has that key: never overwrites.
    * `exists` means another writer got there first (or an earlier run did); the old bytes are kept.
    */
-  putIfAbsent(key: string, body: Body, options?: { contentType?: string }): Promise<PutResult>;
+  putIfAbsent(key: string, body: Body, options?: PutOptions): Promise<PutResult>;
   /** Whole object in memory, or undefined when absent. For small objects (manifests, model cards). */
   read(key: string): Promise<Uint8Array | undefined>;
   /** Streams an object to `file` (which must not exist yet); false when the object is absent. */

@@ -1,0 +1,165 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** One file to hash; with `cacheDir`, its bytes are copied into the cache in the same read. */
+export interface HashJob {
+  file: string;
+  size: number;
+  cacheDir?: string;
+}
+
+// Plain JavaScript run with `eval: true`, so it works the same from TypeScript sources and from an esbuild bundle.
+// Synchronous I/O is right here: each worker is its own thread, and it reads every file exactly once.
+const WORKER_SOURCE = `
+const { parentPort, threadId } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const buffer = Buffer.allocUnsafe(4 << 20);
+let counter = 0;
+function writeAll(fd, data) {
+  let offset = 0;
+  while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
+}
+function hashOne(job) {
+  const input = fs.openSync(job.file, 'r');
+  let output, temp;
+  try {
+    if (job.cacheDir) {
+      fs.mkdirSync(job.cacheDir, { recursive: true });
+      temp = path.join(job.cacheDir, '.tmp-' + process.pid + '-' + threadId + '-' + counter++);
+      output = fs.openSync(temp, 'w', 0o444);
+    }
+    const hash = crypto.createHash('md5');
+    for (;;) {
+      const n = fs.readSync(input, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      const chunk = buffer.subarray(0, n);
+      hash.update(chunk);
+      if (output !== undefined) writeAll(output, chunk);
+    }
+    const md5 = hash.digest('hex');
+    if (output !== undefined) {
+      fs.closeSync(output);
+      output = undefined;
+      const dest = path.join(job.cacheDir, md5.slice(0, 2), md5.slice(2));
+      if (fs.existsSync(dest)) fs.rmSync(temp);
+      else {
+        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        fs.renameSync(temp, dest);
+      }
+      temp = undefined;
+    }
+    return md5;
+  } finally {
+    fs.closeSync(input);
+    if (output !== undefined) fs.closeSync(output);
+    if (temp !== undefined) fs.rmSync(temp, { force: true });
+  }
+}
+parentPort.on('message', ({ id, jobs }) => {
+  const results = jobs.map((job) => {
+    try {
+      return { md5: hashOne(job) };
+    } catch (error) {
+      return { error: error.message, code: error.code };
+    }
+  });
+  parentPort.postMessage({ id, results });
+});
+`;
+
+type Result = { md5: string } | { error: string; code?: string };
+
+const BATCH_FILES = 64;
+const BATCH_BYTES = 8 << 20;
+
+/**
+ * Hashes many files on every core: worker threads take batches from one queue, so 20,000 small files
+ * keep all cores busy and one huge file streams through one worker.
+ */
+export class HashPool {
+  private readonly size: number;
+  private workers: Worker[] = [];
+
+  constructor(threads = availableParallelism()) {
+    this.size = Math.max(1, threads);
+  }
+
+  /** MD5 of every job, in order. `onDone(job)` is called as each file finishes (progress). */
+  async hash(jobs: HashJob[], onDone?: (job: HashJob) => void): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const batches = makeBatches(jobs.map((job, index) => ({ job, index })));
+    const results = new Array<string>(jobs.length);
+    let next = 0;
+    let failure: Error | undefined;
+    const threads = Math.min(this.size, batches.length);
+    while (this.workers.length < threads) this.workers.push(new Worker(WORKER_SOURCE, { eval: true }));
+    await Promise.all(
+      this.workers.slice(0, threads).map(async (worker) => {
+        while (next < batches.length && !failure) {
+          const batch = batches[next++] as { job: HashJob; index: number }[];
+          const answer = await ask(worker, batch.map((b) => b.job));
+          answer.forEach((result, i) => {
+            const { job, index } = batch[i] as { job: HashJob; index: number };
+            if ('error' in result) {
+              failure ??= Object.assign(new Error(`cannot hash ${job.file}: ${result.error}`), { code: result.code });
+            } else {
+              results[index] = result.md5;
+              onDone?.(job);
+            }
+          });
+        }
+      }),
+    );
+    if (failure) throw failure;
+    return results;
+  }
+
+  async close(): Promise<void> {
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+let nextId = 0;
+
+function ask(worker: Worker, jobs: HashJob[]): Promise<Result[]> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { id: number; results: Result[] }) => {
+      if (message.id !== id) return;
+      cleanup();
+      resolve(message.results);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.postMessage({ id, jobs });
+  });
+}
+
+function makeBatches<T extends { job: HashJob }>(items: T[]): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + item.job.size > BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.job.size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

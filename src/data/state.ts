@@ -1,0 +1,50 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+type Row = [size: number, mtimeMs: number, ino: number, md5: string];
+
+/**
+ * What DVC calls the state database: (path, size, mtime, inode) → md5, so re-hashing unchanged files is skipped.
+ * Kept as one JSON file under `.dvc/tmp/` (git-ignored), written atomically.
+ */
+export class StateCache {
+  private rows = new Map<string, Row>();
+  private dirty = false;
+
+  private readonly file: string;
+
+  private constructor(file: string) {
+    this.file = file;
+  }
+
+  static async open(file: string): Promise<StateCache> {
+    const state = new StateCache(file);
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as { version?: number; rows?: Record<string, Row> };
+      if (parsed.version === 1 && parsed.rows) state.rows = new Map(Object.entries(parsed.rows));
+    } catch {
+      // missing or unreadable: start empty, it is only a cache
+    }
+    return state;
+  }
+
+  get(path: string, size: number, mtimeMs: number, ino: number): string | undefined {
+    const row = this.rows.get(path);
+    return row && row[0] === size && row[1] === mtimeMs && row[2] === ino ? row[3] : undefined;
+  }
+
+  set(path: string, size: number, mtimeMs: number, ino: number, md5: string): void {
+    this.rows.set(path, [size, mtimeMs, ino, md5]);
+    this.dirty = true;
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    await mkdir(dirname(this.file), { recursive: true });
+    const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temp, JSON.stringify({ version: 1, rows: Object.fromEntries(this.rows) }));
+    await rename(temp, this.file);
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,165 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { badInput } from '../errors.ts';
+import { objectKey, type Body, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
+
+export interface S3RemoteOptions {
+  /** An S3-compatible endpoint (`http://127.0.0.1:7480`); implies path-style addressing. */
+  endpoint?: string;
+  region?: string;
+  /**
+   * `when-required` (the default with a custom endpoint) sends no CRC checksums unless an operation needs one:
+   * some S3-compatible stores reject the SDK's default checksums or store their aws-chunked framing.
+   */
+  checksums?: 'when-required' | 'when-supported';
+  /** Concurrent sockets to the store. */
+  maxSockets?: number;
+  /** Attempts per request, with the SDK's exponential backoff (503 SlowDown, resets, 5xx). */
+  maxAttempts?: number;
+  /** Files larger than this go up as a multipart upload of `partSize` parts. */
+  multipartThreshold?: number;
+  partSize?: number;
+  /** Explicit keys (tests); otherwise the standard AWS chain: env, profile, web identity (OIDC), instance role. */
+  credentials?: S3ClientConfig['credentials'];
+}
+
+/** Splits `s3://bucket/prefix` into bucket and key prefix. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  const bucket = match?.[1];
+  if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw badInput('remote', url, 'is not an S3 URL with a valid bucket name: use s3://bucket/optional/prefix');
+  }
+  return { bucket, prefix: objectKey(match?.[2] ?? '') };
+}
+
+/** A remote in an S3 bucket (AWS or any S3-compatible store). Objects are written once and never overwritten. */
+export class S3Remote implements Remote {
+  readonly url: string;
+  readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+
+  constructor(url: string, options: S3RemoteOptions = {}) {
+    const { bucket, prefix } = parseS3Url(url);
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+    this.partSize = options.partSize ?? 16 << 20;
+    this.multipartThreshold = options.multipartThreshold ?? 64 << 20;
+    const checksums = options.checksums ?? (options.endpoint ? 'when-required' : 'when-supported');
+    const maxSockets = options.maxSockets ?? 64;
+    this.client = new S3Client({
+      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      requestChecksumCalculation: checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      maxAttempts: options.maxAttempts ?? 8,
+      retryMode: 'standard',
+      requestHandler: {
+        httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      },
+    });
+  }
+
+  private key(key: string): string {
+    return objectKey(this.prefix, key);
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return { size: out.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async putIfAbsent(key: string, body: Body, options: PutOptions = {}): Promise<PutResult> {
+    // Stores that ignore If-None-Match (s3rver, older gateways) would overwrite: ask first.
+    if (!options.knownAbsent && (await this.head(key))) return 'exists';
+    const params = {
+      Bucket: this.bucket,
+      Key: this.key(key),
+      IfNoneMatch: '*',
+      ...(options.contentType ? { ContentType: options.contentType } : {}),
+    };
+    try {
+      if ('path' in body && (await stat(body.path)).size > this.multipartThreshold) {
+        // lib-storage aborts the multipart upload when a part fails for good (leavePartsOnError: false).
+        const upload = new Upload({
+          client: this.client,
+          params: { ...params, Body: createReadStream(body.path) },
+          partSize: this.partSize,
+          queueSize: 4,
+          leavePartsOnError: false,
+        });
+        await upload.done();
+      } else {
+        // A buffer, not a stream: the SDK can resend it on a retry, and no store sees chunk framing.
+        const data = 'path' in body ? await readFile(body.path) : body.data;
+        await this.client.send(new PutObjectCommand({ ...params, Body: data }));
+      }
+      return 'created';
+    } catch (error) {
+      if (isPreconditionFailed(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  async read(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async download(key: string, file: string): Promise<boolean> {
+    let out;
+    try {
+      out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    const bodyStream = out.Body as Readable;
+    await pipeline(bodyStream, createWriteStream(file, { flags: 'wx' }));
+    if (out.ContentLength !== undefined) {
+      const { size } = await stat(file);
+      // A connection closed early can end the stream without an error: treat a short body as a reset.
+      if (size !== out.ContentLength) throw Object.assign(new Error(`${this.url}/${key}: got ${size} of ${out.ContentLength} bytes`), { code: 'ECONNRESET' });
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+function status(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'NotFound' || name === 'NoSuchKey' || status(error) === 404;
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return (error as { name?: string }).name === 'PreconditionFailed' || status(error) === 412;
+}
