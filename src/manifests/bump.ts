@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UsageError } from '../errors.ts';
 import { unifiedDiff } from './diff.ts';
 import { applyEdits, EditRefusal, fillEmptyValue, findPair, indentUnit, insertIntoMap, isNullScalar, replaceScalar, type Edit, type NewEntry, type ScalarValue } from './edit.ts';
@@ -170,7 +170,7 @@ function childMap(ctx: Context, map: YAMLMap, key: string, path: string): { map:
 }
 
 function isAliasNode(node: unknown): boolean {
-  return typeof node === 'object' && node !== null && (node as { type?: string }).type === 'ALIAS';
+  return isAlias(node);
 }
 
 /** Sets (or with create-missing adds) a scalar field of `map`; records the change and the expected object. */
