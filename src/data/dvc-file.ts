@@ -14,8 +14,8 @@ export interface DvcOut {
 
 const OutSchema = z.object({
   md5: z.string().regex(/^[0-9a-f]{32}(\.dir)?$/, 'md5 must be 32 lowercase hex digits, with .dir for a directory'),
-  size: z.number().int().nonnegative().optional(),
-  nfiles: z.number().int().nonnegative().optional(),
+  size: z.coerce.number().int().nonnegative().optional(),
+  nfiles: z.coerce.number().int().nonnegative().optional(),
   path: z.string().min(1),
 });
 
@@ -34,7 +34,9 @@ export async function readDvcFile(file: string): Promise<DvcFile> {
   if (!isSeq(outs) || outs.items.length !== 1 || !isMap(outs.items[0])) {
     throw badInput('dvc-file', file, 'must have `outs:` with exactly one entry: re-create it with `mlops data add`');
   }
-  const parsed = OutSchema.safeParse((outs.items[0] as YAMLMap).toJSON());
+  // Values are validated as plain strings (the failsafe schema): an all-digit md5 must not turn into a number.
+  const raw = (parseDocument(text, { schema: 'failsafe' }).toJSON() as { outs: unknown[] }).outs[0];
+  const parsed = OutSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw badInput('dvc-file', file, `has an invalid outs[0].${issue?.path.join('.')}: ${issue?.message}`);
