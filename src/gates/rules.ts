@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import { describeYamlError } from '../metrics/yaml-error.ts';
 import { closest } from './suggest.ts';
 
 export type Direction = 'higher' | 'lower';
@@ -75,12 +76,9 @@ export function looksInline(value: string): boolean {
 }
 
 export function parseRules(text: string, file: string): GateRules {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true });
   const first = doc.errors[0];
-  if (first) {
-    const line = first.linePos?.[0]?.line;
-    throw new UsageError(`${file}${line ? `:${line}` : ''}: not valid YAML (${first.message.split('\n')[0]}); fix the file`);
-  }
+  if (first) throw new UsageError(`${describeYamlError(first, text, file)}; fix the file`);
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const parsed = RawRules.safeParse(raw);
   if (!parsed.success) throw new UsageError(`${file}: ${describeIssue(parsed.error.issues[0]!, raw)}`);

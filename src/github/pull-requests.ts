@@ -1,8 +1,8 @@
 import type { Octokit } from '@octokit/core';
 import { silentLogger, type Logger } from '../log.ts';
 
-/** What this module needs from an Octokit: plain REST requests and GraphQL (use the shared factory's client). */
-export type GitHubClient = Pick<Octokit, 'request' | 'graphql'>;
+/** What this module needs from an Octokit: typed REST requests and GraphQL. The Octokit that src/github/octokit.ts builds has both. */
+export type PullRequestClient = Pick<Octokit, 'request' | 'graphql'>;
 
 export type MergeMethod = 'MERGE' | 'SQUASH' | 'REBASE';
 
@@ -40,7 +40,7 @@ interface PullSummary {
 }
 
 /** Finds the open PR from `head` (one per branch), creates it when there is none, or brings it up to date. */
-export async function upsertPullRequest(client: GitHubClient, spec: PullRequestSpec, logger: Logger = silentLogger): Promise<PullRequestOutcome> {
+export async function upsertPullRequest(client: PullRequestClient, spec: PullRequestSpec, logger: Logger = silentLogger): Promise<PullRequestOutcome> {
   let pull = await findOpenPullRequest(client, spec);
   let operation: PullRequestOutcome['operation'];
   if (pull) {
@@ -74,7 +74,7 @@ export async function upsertPullRequest(client: GitHubClient, spec: PullRequestS
   return { number: pull.number, url: pull.html_url, operation, labelsAdded, autoMerge };
 }
 
-export async function findOpenPullRequest(client: GitHubClient, spec: Pick<PullRequestSpec, 'owner' | 'repo' | 'head'>): Promise<PullSummary | undefined> {
+export async function findOpenPullRequest(client: PullRequestClient, spec: Pick<PullRequestSpec, 'owner' | 'repo' | 'head'>): Promise<PullSummary | undefined> {
   const response = await client.request('GET /repos/{owner}/{repo}/pulls', {
     owner: spec.owner,
     repo: spec.repo,
@@ -86,7 +86,7 @@ export async function findOpenPullRequest(client: GitHubClient, spec: Pick<PullR
   return pulls[0];
 }
 
-async function updateIfChanged(client: GitHubClient, spec: PullRequestSpec, pull: PullSummary, logger: Logger): Promise<'updated' | 'unchanged'> {
+async function updateIfChanged(client: PullRequestClient, spec: PullRequestSpec, pull: PullSummary, logger: Logger): Promise<'updated' | 'unchanged'> {
   const patch: { title?: string; body?: string; base?: string } = {};
   if (pull.title !== spec.title) patch.title = spec.title;
   if ((pull.body ?? '') !== spec.body) patch.body = spec.body;
@@ -97,7 +97,7 @@ async function updateIfChanged(client: GitHubClient, spec: PullRequestSpec, pull
   return 'updated';
 }
 
-async function addMissingLabels(client: GitHubClient, spec: PullRequestSpec, pull: PullSummary): Promise<string[]> {
+async function addMissingLabels(client: PullRequestClient, spec: PullRequestSpec, pull: PullSummary): Promise<string[]> {
   const present = new Set(pull.labels.map((l) => l.name));
   const missing = [...new Set(spec.labels ?? [])].filter((l) => !present.has(l));
   if (missing.length === 0) return [];
@@ -111,7 +111,7 @@ const ENABLE_AUTO_MERGE = `mutation($pullRequestId: ID!, $mergeMethod: PullReque
 }`;
 
 /** Auto-merge is a convenience: when the repository does not allow it, say why and carry on. */
-async function enableAutoMerge(client: GitHubClient, pull: PullSummary, method: MergeMethod, logger: Logger): Promise<boolean> {
+async function enableAutoMerge(client: PullRequestClient, pull: PullSummary, method: MergeMethod, logger: Logger): Promise<boolean> {
   try {
     await client.graphql(ENABLE_AUTO_MERGE, { pullRequestId: pull.node_id, mergeMethod: method });
     logger.info(`auto-merge (${method.toLowerCase()}) enabled on #${pull.number}`);

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { UsageError } from '../errors.ts';
+import { describeYamlError } from './yaml-error.ts';
 
 /** Flat metric name (`latency.p99_ms`) → finite number. */
 export type Metrics = Readonly<Record<string, number>>;
@@ -12,12 +13,9 @@ const NON_FINITE_WORDS = /^[+-]?(nan|inf|infinity|\.nan|\.inf)$/i;
  * which JSON.parse silently accepts or cannot see, are reported with the file and the key.
  */
 export function parseMetrics(text: string, file: string): Metrics {
-  const doc = parseDocument(text, { uniqueKeys: false, schema: 'core', prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: false, schema: 'core' });
   const syntax = doc.errors[0];
-  if (syntax) {
-    const line = syntax.linePos?.[0]?.line;
-    throw new UsageError(`${file}${line ? `:${line}` : ''}: not valid JSON or YAML (${syntax.message.split('\n')[0]}); fix the file`);
-  }
+  if (syntax) throw new UsageError(`${describeYamlError(syntax, text, file).replace('not valid YAML', 'not valid JSON or YAML')}; fix the file`);
   const root = doc.contents;
   if (!isMap(root)) {
     throw new UsageError(`${file}: a metrics file must be an object of metric names to numbers, like {"accuracy": 0.93}`);
