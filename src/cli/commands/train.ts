@@ -1,13 +1,86 @@
-import { UsageError } from '../../errors.ts';
-import type { Command } from '../command.ts';
+import { resolve } from 'node:path';
+import { localArtifactUploader } from '../../train/artifact.ts';
+import { TRAIN_DEFAULTS, trainSettings } from '../../train/settings.ts';
+import { runTraining } from '../../train/train.ts';
+import { EXIT, type Command } from '../command.ts';
 
-// Placeholder until this subcommand's issue lands it.
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const DEFAULT_ARTIFACT_DIR = '.mlops/artifacts';
+
 export const command: Command = {
-  summary: 'not available yet',
-  usage: ['train'],
-  options: {},
-  help: [],
-  async run() {
-    throw new UsageError('train is not available yet in this build');
+  summary: 'Run a training command for one matrix leg and record run.json',
+  usage: [
+    'train [--model-dir model] [--metrics metrics.json] [--leg NAME] [--seed N] [--timeout 60m] -- <command> [args…]',
+    'train --command "python3 train.py --epochs 3" [options]',
+  ],
+  allowPositionals: true,
+  options: {
+    command: { type: 'string' },
+    shell: { type: 'boolean' },
+    'working-directory': { type: 'string' },
+    'model-dir': { type: 'string' },
+    metrics: { type: 'string' },
+    'run-json': { type: 'string' },
+    model: { type: 'string' },
+    leg: { type: 'string' },
+    matrix: { type: 'string' },
+    seed: { type: 'string' },
+    timeout: { type: 'string' },
+    'artifact-dir': { type: 'string' },
+  },
+  help: [
+    ['-- <command…>', 'The training program and its arguments, run without a shell'],
+    ['--command TEXT', 'Alternatively one line (split like a shell would, without one) or a YAML list'],
+    ['--shell', 'Run the command text with bash -eo pipefail -c (needed for pipes, redirections, $VARS)'],
+    ['--working-directory DIR', 'Where the command runs; output paths are relative to it (default: .)'],
+    ['--model-dir DIR', `Folder the command must write the model into (default: ${TRAIN_DEFAULTS.modelDir})`],
+    ['--metrics FILE', `Metrics file the command must write (default: ${TRAIN_DEFAULTS.metrics})`],
+    ['--run-json FILE', `Where to write the run record (default: ${TRAIN_DEFAULTS.runJson})`],
+    ['--model NAME', 'Model name for the artifact (default: the repository name, else "model")'],
+    ['--leg NAME', 'Matrix leg name (default: the --matrix values joined by "-", else "default")'],
+    ['--matrix JSON', 'The matrix values, as ${{ toJSON(matrix) }} gives them'],
+    ['--seed N', `MLOPS_SEED and PYTHONHASHSEED for the command (default: ${TRAIN_DEFAULTS.seed})`],
+    ['--timeout DURATION', `Kill the command's process group after this long: 90s, 30m, 2h (default: ${TRAIN_DEFAULTS.timeout})`],
+    ['--artifact-dir DIR', `Local folder receiving the artifact mlops-<model>-<leg>/ (default: ${DEFAULT_ARTIFACT_DIR})`],
+  ],
+  async run({ values, positionals }, ctx) {
+    const settings = trainSettings(
+      {
+        command: str(values.command),
+        argv: positionals,
+        shell: values.shell === true,
+        'working-directory': str(values['working-directory']),
+        'model-dir': str(values['model-dir']),
+        metrics: str(values.metrics),
+        'run-json': str(values['run-json']),
+        model: str(values.model),
+        leg: str(values.leg),
+        matrix: str(values.matrix),
+        seed: str(values.seed),
+        timeout: str(values.timeout),
+      },
+      ctx.cwd,
+      ctx.env,
+      false,
+    );
+    const artifactDir = resolve(ctx.cwd, str(values['artifact-dir']) ?? DEFAULT_ARTIFACT_DIR);
+    const result = await runTraining(settings, {
+      logger: ctx.logger,
+      env: ctx.env,
+      write: (chunk) => process.stderr.write(chunk),
+      uploader: localArtifactUploader(artifactDir),
+    });
+    const summary = {
+      'model-path': result.modelPath,
+      metrics: result.metricsPath,
+      'run-json': result.runJsonPath,
+      'artifact-name': result.artifactName,
+      'artifact-path': result.artifact?.location,
+      leg: result.record.leg,
+      'duration-seconds': result.record['duration-seconds'],
+    };
+    if (values.json) ctx.out(JSON.stringify(summary));
+    else ctx.out(Object.entries(summary).map(([k, v]) => `${k}: ${v}`).join('\n'));
+    return EXIT.ok;
   },
 };

@@ -1,0 +1,174 @@
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { UsageError, badInput } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { readMetricsFile } from '../metrics/read.ts';
+import type { ArtifactUploader, UploadResult } from './artifact.ts';
+import { runProcess } from './process.ts';
+import {
+  RUN_SCHEMA,
+  artifactName,
+  detectRuntimes,
+  digests,
+  listFiles,
+  readDataVersions,
+  readParams,
+  sourceFromEnv,
+  toPosix,
+  type RunRecord,
+} from './record.ts';
+
+export interface TrainSettings {
+  /** argv to run (see parseCommand). */
+  command: string[];
+  shell: boolean;
+  /** Absolute; the program runs here and output paths are relative to it. */
+  workingDirectory: string;
+  /** Absolute; searched for `.dvc` files. */
+  workspace: string;
+  /** Relative to the working directory. */
+  modelDir: string;
+  metrics: string;
+  runJson: string;
+  model: string;
+  leg: string;
+  matrix: Record<string, unknown> | null;
+  seed: number;
+  timeoutMs: number;
+  /** Wrap the program's output in a stop-commands block (in GitHub Actions). */
+  protectOutput: boolean;
+}
+
+export interface TrainDeps {
+  logger: Logger;
+  /** The environment the program inherits (plus seeds); secrets of the runner are removed. */
+  env: NodeJS.ProcessEnv;
+  /** Where the program's output is streamed. */
+  write(chunk: string): void;
+  /** Skipped when absent. */
+  uploader?: ArtifactUploader;
+  /** Grace between SIGTERM and SIGKILL on timeout. */
+  graceMs?: number;
+}
+
+export interface TrainResult {
+  record: RunRecord;
+  modelPath: string;
+  metricsPath: string;
+  runJsonPath: string;
+  artifactName: string;
+  artifact?: UploadResult;
+}
+
+/**
+ * Variables the training program must not see: the runner's artifact token, and the files through which a
+ * step sets outputs, env and PATH (the stop-commands block covers stdout; removing these covers the files).
+ */
+const WITHHELD = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_URL', 'GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];
+
+export function childEnv(env: NodeJS.ProcessEnv, settings: Pick<TrainSettings, 'seed' | 'leg' | 'modelDir' | 'metrics'>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('INPUT_') && !WITHHELD.includes(key)) out[key] = value;
+  }
+  return {
+    ...out,
+    MLOPS_SEED: String(settings.seed),
+    PYTHONHASHSEED: String(settings.seed),
+    MLOPS_LEG: settings.leg,
+    MLOPS_MODEL_DIR: settings.modelDir,
+    MLOPS_METRICS: settings.metrics,
+  };
+}
+
+/** Resolves `path` under `root`, refusing absolute paths and `..` escapes. */
+export function inside(root: string, path: string, input: string): string {
+  const full = resolve(root, path);
+  const rel = relative(root, full);
+  if (isAbsolute(path) || rel.startsWith('..') || isAbsolute(rel)) {
+    throw badInput(input, path, 'must be a relative path inside the working directory');
+  }
+  return full;
+}
+
+function lastLines(tail: string[]): string {
+  return tail.length === 0 ? '(no output)' : tail.map((l) => `  | ${l}`).join('\n');
+}
+
+/**
+ * Runs one matrix leg's training command, checks its outputs, writes run.json and uploads the artifact.
+ * Every failure of the program or its outputs is a UsageError (exit 2 / failed step) and uploads nothing.
+ */
+export async function runTraining(settings: TrainSettings, deps: TrainDeps): Promise<TrainResult> {
+  const cwd = settings.workingDirectory;
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw badInput('working-directory', cwd, 'is not a folder: create it or fix the path');
+  const modelDir = inside(cwd, settings.modelDir, 'model-dir');
+  const metricsPath = inside(cwd, settings.metrics, 'metrics');
+  const runJsonPath = inside(cwd, settings.runJson, 'run-json');
+  const env = childEnv(deps.env, settings);
+
+  deps.logger.info(`Running ${JSON.stringify(settings.command)} in ${cwd} (leg ${settings.leg}, seed ${settings.seed}, timeout ${settings.timeoutMs / 1000}s)`);
+  const result = await runProcess({
+    argv: settings.command,
+    cwd,
+    env,
+    timeoutMs: settings.timeoutMs,
+    write: deps.write,
+    protectOutput: settings.protectOutput,
+    graceMs: deps.graceMs,
+  });
+  const program = settings.shell ? 'the shell command' : JSON.stringify(settings.command[0]);
+  if (result.timedOut) {
+    throw badInput('timeout', `${settings.timeoutMs / 1000}s`, `was reached: ${program} was stopped (its process group killed). Last output:\n${lastLines(result.tail)}`);
+  }
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    throw new UsageError(`command: ${program} ${how}. Last output:\n${lastLines(result.tail)}`);
+  }
+
+  if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
+    throw badInput('model-dir', settings.modelDir, `was not written by the command: it must create this folder with the model in it (under ${cwd})`);
+  }
+  const modelFiles = listFiles(modelDir);
+  if (modelFiles.length === 0) throw badInput('model-dir', settings.modelDir, 'is empty after training: the command must write the model files there');
+  if (!existsSync(metricsPath)) throw badInput('metrics', settings.metrics, `was not written by the command (looked in ${cwd})`);
+  await readMetricsFile(metricsPath, `metrics: ${settings.metrics}`);
+
+  const { file: paramsFile, params } = readParams(cwd);
+  const outputs = [...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : [])];
+  const record: RunRecord = {
+    schema: RUN_SCHEMA,
+    model: settings.model,
+    leg: settings.leg,
+    matrix: settings.matrix,
+    command: settings.command,
+    shell: settings.shell,
+    'working-directory': toPosix(relative(settings.workspace, cwd)) || '.',
+    seed: settings.seed,
+    'exit-code': 0,
+    started: result.started.toISOString(),
+    ended: result.ended.toISOString(),
+    'duration-seconds': (result.ended.getTime() - result.started.getTime()) / 1000,
+    runtime: await detectRuntimes(settings.command, env, cwd),
+    params,
+    data: readDataVersions(settings.workspace),
+    source: sourceFromEnv(deps.env, settings.leg),
+    metrics: toPosix(relative(cwd, metricsPath)),
+    outputs: { 'model-dir': toPosix(relative(cwd, modelDir)), files: await digests(outputs, cwd) },
+  };
+  mkdirSync(dirname(runJsonPath), { recursive: true });
+  const tmp = `${runJsonPath}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+  renameSync(tmp, runJsonPath);
+
+  const name = artifactName(settings.model, settings.leg);
+  let artifact: UploadResult | undefined;
+  if (deps.uploader) {
+    artifact = await deps.uploader.upload(name, [...outputs, runJsonPath], cwd);
+    deps.logger.info(`Uploaded artifact ${name} (${artifact.location})`);
+  }
+  // The .onnx file when there is exactly one (what evaluate and publish take), else the folder.
+  const onnxFiles = modelFiles.filter((f) => f.endsWith('.onnx'));
+  const modelPath = onnxFiles.length === 1 ? (onnxFiles[0] as string) : modelDir;
+  return { record, modelPath, metricsPath, runJsonPath, artifactName: name, artifact };
+}
