@@ -54,7 +54,7 @@ export function runProcess(options: ProcessOptions): Promise<ProcessResult> {
   const tail: string[] = [''];
   const remember = (text: string) => {
     const parts = text.split(/\r?\n/);
-    tail[tail.length - 1] += parts[0];
+    tail[tail.length - 1] = (tail[tail.length - 1] ?? '') + (parts[0] ?? '');
     tail.push(...parts.slice(1));
     if (tail.length > TAIL_LINES + 1) tail.splice(0, tail.length - TAIL_LINES - 1);
   };
