@@ -62,7 +62,8 @@ export function unifiedDiff(file: string, before: string, edits: Edit[]): string
     return { first: region.first, last: region.last, added: splitLines(segment) };
   });
 
-  const out = [`--- a/${file}`, `+++ b/${file}`];
+  const name = file.replace(/^\/+/, '');
+  const out = [`--- a/${name}`, `+++ b/${name}`];
   let offset = 0; // new line number minus old line number before the current hunk
   let i = 0;
   while (i < changes.length) {
