@@ -2,12 +2,12 @@ import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { upsertPullRequest, type GitHubClient, type PullRequestSpec } from '../../../src/github/pull-requests.ts';
+import { upsertPullRequest, type PullRequestClient, type PullRequestSpec } from '../../../src/github/pull-requests.ts';
 import type { Logger } from '../../../src/log.ts';
 import { startGitHubPulls, type GitHubPullsStandIn } from '../../helpers/github-pulls.ts';
 
 /** Octokit as the actions build it; throttling (which spaces writes 1 s apart) only where a test needs it. */
-function client(api: GitHubPullsStandIn, rateLimited: string[], withThrottling = false): GitHubClient {
+function client(api: GitHubPullsStandIn, rateLimited: string[], withThrottling = false): PullRequestClient {
   if (!withThrottling) return new (Octokit.plugin(retry))({ auth: 'ghs_secret', baseUrl: api.url, retry: { doNotRetry: [400, 401, 403, 404, 422] } });
   const Client = Octokit.plugin(retry, throttling);
   return new Client({
@@ -32,7 +32,7 @@ const logger: Logger = { debug() {}, info: (m) => lines.push(m), notice: (m) => 
 describe('upsertPullRequest against the OpenAPI-checked stand-in', () => {
   let api: GitHubPullsStandIn;
   let rateLimited: string[];
-  let gh: GitHubClient;
+  let gh: PullRequestClient;
   const spec = (extra: Partial<PullRequestSpec> = {}): PullRequestSpec => ({
     owner: 'acme',
     repo: 'gitops',

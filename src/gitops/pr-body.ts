@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { UsageError } from '../errors.ts';
+import type { Metrics } from '../metrics/parse.ts';
+import { code, renderModelSummary, withMarker, type Provenance } from '../report/index.ts';
+
+/** The fields of a published model card (`model.json`, DESIGN §4.4) that a pull request shows. */
+const ModelCard = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  metrics: z.record(z.string(), z.number()).default({}),
+  data: z.array(z.object({ path: z.string(), md5: z.string() })).default([]),
+  source: z
+    .object({
+      repository: z.string().optional(),
+      commit: z.string().optional(),
+      'run-url': z.string().optional(),
+      leg: z.string().optional(),
+    })
+    .partial()
+    .default({}),
+});
+export type ModelCard = z.infer<typeof ModelCard>;
+
+export function parseModelCard(text: string, file: string): ModelCard {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`model-card: ${file} is not JSON (${(error as Error).message}): give the model.json that publish wrote`);
+  }
+  const parsed = ModelCard.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`model-card: ${file} has ${issue?.path.join('.') || 'its root'} ${issue?.message ?? 'invalid'}: give the model.json that publish wrote`);
+  }
+  return parsed.data;
+}
+
+export interface PullRequestContent {
+  model: string;
+  environment: string;
+  version: string;
+  storageUri?: string;
+  metrics?: Metrics;
+  /** Metrics of what the environment runs now, with a label such as `Production (sha256-…)`. */
+  baseline?: { label: string; metrics: Metrics } | null;
+  provenance?: Omit<Provenance, 'model' | 'version' | 'storageUri'>;
+  changedFiles: string[];
+  /** The manifest diff, shown folded. */
+  diff?: string;
+}
+
+export function pullRequestTitle(c: Pick<PullRequestContent, 'model' | 'environment' | 'version'>): string {
+  return `Deploy ${c.model} ${c.version} to ${c.environment}`;
+}
+
+/** The PR body: hidden marker first, then metrics against the baseline, provenance and the changed files. */
+export function pullRequestBody(c: PullRequestContent): string {
+  const summary = renderModelSummary({
+    title: pullRequestTitle(c),
+    metrics: c.metrics ?? {},
+    baseline: c.baseline?.metrics ?? null,
+    ...(c.baseline ? { baselineLabel: c.baseline.label } : {}),
+    model: c.model,
+    version: c.version,
+    ...(c.storageUri ? { storageUri: c.storageUri } : {}),
+    ...c.provenance,
+  });
+  const parts = [summary.trimEnd()];
+  if (c.changedFiles.length > 0) parts.push(`**Changed:** ${c.changedFiles.map(code).join(', ')}`);
+  if (c.diff?.trim()) parts.push(`<details><summary>Manifest diff</summary>\n\n\`\`\`diff\n${c.diff.trimEnd()}\n\`\`\`\n\n</details>`);
+  parts.push(
+    `<sub>Opened by mlops-actions on branch ${code(`mlops/${c.model}/${c.environment}`)}; each run replaces its commit. Commits pushed here by others make the next run stop unless it sets \`force: true\`.</sub>`,
+  );
+  return withMarker('pull-request', `${c.model}/${c.environment}`, `${parts.join('\n\n')}\n`);
+}

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { badInput } from '../errors.ts';
+import { findOpenPullRequest, parseRepository, upsertPullRequest, type PullRequestClient, type MergeMethod } from '../github/pull-requests.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { bumpFile } from '../manifests/bump-file.ts';
+import { bumpRequest, type BumpOptions } from '../manifests/settings.ts';
+import type { Metrics } from '../metrics/parse.ts';
+import { pullRequestBranch } from './branch.ts';
+import { pushBranch, type Edit, type Identity, type Operation } from './branch-push.ts';
+import { applyChanges, changedFilesInCheckout, checkRelativePath, readChanges } from './edits.ts';
+import { parseModelCard, pullRequestBody, pullRequestTitle, type ModelCard } from './pr-body.ts';
+
+/** How the change is made in the GitOps repository. */
+export type ChangeSource =
+  /** Run the bump core on these manifests (paths inside the GitOps repository). */
+  | { kind: 'bump'; manifests: string[]; bump: BumpOptions }
+  /** Commit files an earlier step already changed in a checkout of the GitOps repository (all changed files when `paths` is empty). */
+  | { kind: 'files'; checkout: string; paths: string[] };
+
+export interface PullRequestSettings {
+  /** `owner/name` on `serverUrl`, or a clone URL (`https://…`, `file://…`). */
+  repository: string;
+  serverUrl: string;
+  token?: string;
+  base?: string;
+  model: string;
+  environment: string;
+  change: ChangeSource;
+  /** The published model card (model.json): version, metrics, data, source. */
+  modelCard?: string;
+  /** Version and storage URI when there is no model card (or to override it). */
+  modelVersion?: string;
+  storageUri?: string;
+  /** Metrics and label of what the environment runs now, for the comparison table. */
+  baseline?: { label: string; metrics: Metrics };
+  /** Provenance of this run (commit trailer and links). */
+  commit?: string;
+  runUrl?: string;
+  sourceRepository?: string;
+  title?: string;
+  labels: string[];
+  draft: boolean;
+  autoMerge?: MergeMethod;
+  force: boolean;
+  author: Identity;
+  /** Write the title and body here instead of calling GitHub. */
+  prFile?: string;
+  cwd: string;
+}
+
+export interface PullRequestDeps {
+  logger?: Logger;
+  /** Needed unless prFile is set or the repository is not on GitHub. */
+  github?: PullRequestClient;
+  env?: NodeJS.ProcessEnv;
+  gitPath?: string;
+}
+
+export interface PullRequestRunResult {
+  operation: Operation;
+  branch: string;
+  base: string;
+  commit: string | undefined;
+  changedFiles: string[];
+  baseHasChange: boolean;
+  attempts: number;
+  number: number | undefined;
+  url: string | undefined;
+  title: string;
+  body: string;
+  prFile: string | undefined;
+}
+
+/** `repository` input → clone URL and, when it is on GitHub, owner and repo for the API. */
+export function resolveRepository(repository: string, serverUrl: string): { url: string; github?: { owner: string; repo: string } } {
+  const short = parseRepository(repository);
+  if (short) return { url: `${serverUrl.replace(/\/$/, '')}/${short.owner}/${short.repo}.git`, github: short };
+  if (/^(https?|file):\/\//.test(repository)) {
+    const url = new URL(repository);
+    const server = new URL(serverUrl);
+    const onGitHub = url.protocol !== 'file:' && url.host === server.host ? parseRepository(url.pathname.replace(/^\//, '').replace(/\.git$/, '')) : undefined;
+    return onGitHub ? { url: repository, github: onGitHub } : { url: repository };
+  }
+  throw badInput('repository', repository, 'is neither owner/name nor an https:// or file:// URL');
+}
+
+/** Builds the Edit for the change source; `diffs` collects the bump diffs of the last application. */
+async function makeEdit(change: ChangeSource, logger: Logger, diffs: string[]): Promise<Edit> {
+  if (change.kind === 'files') {
+    const paths = change.paths.length > 0 ? change.paths : await changedFilesInCheckout(change.checkout);
+    if (paths.length === 0) throw badInput('paths', '', `found no changed files in ${change.checkout}: run bump there first or list the files in paths`);
+    const changes = await readChanges(change.checkout, paths);
+    return applyChanges(changes);
+  }
+  if (change.manifests.length === 0) throw badInput('manifest', '', 'is required with storage-uri: give the manifest path(s) inside the GitOps repository');
+  const manifests = change.manifests.map((m) => checkRelativePath('manifest', m));
+  const request = bumpRequest(change.bump);
+  return async (worktree) => {
+    diffs.length = 0;
+    for (const manifest of manifests) {
+      const result = await bumpFile(manifest, request, { cwd: worktree, logger });
+      if (result.diff) diffs.push(result.diff);
+    }
+  };
+}
+
+/** Commits the change on `mlops/<model>/<environment>`, pushes it and opens or updates the PR (or writes it to a file). */
+export async function runPullRequest(settings: PullRequestSettings, deps: PullRequestDeps = {}): Promise<PullRequestRunResult> {
+  const logger = deps.logger ?? silentLogger;
+  const branch = pullRequestBranch(settings.model, settings.environment);
+  const target = resolveRepository(settings.repository, settings.serverUrl);
+  if (!settings.prFile && target.github && !deps.github) {
+    throw badInput('token', '', 'is required to open the pull request on GitHub: pass a token that can write pull requests, or use --pr-file');
+  }
+  const card = settings.modelCard ? await readModelCard(resolve(settings.cwd, settings.modelCard)) : undefined;
+  const version = settings.modelVersion || card?.version || /\/(sha256-[0-9a-f]{16})\/?$/.exec(settings.storageUri ?? '')?.[1];
+  if (!version) throw badInput('model-version', '', 'is unknown: give model-card (the model.json from publish), model-version, or a storage-uri ending in the version');
+  if (card && card.name !== settings.model) logger.warning(`model-card names model ${JSON.stringify(card.name)} but model is ${JSON.stringify(settings.model)}`);
+
+  const change: ChangeSource =
+    settings.change.kind === 'bump'
+      ? {
+          ...settings.change,
+          bump: {
+            ...settings.change.bump,
+            modelVersion: version,
+            storageUri: settings.storageUri || settings.change.bump.storageUri,
+            commit: settings.commit || settings.change.bump.commit,
+            runUrl: settings.runUrl || settings.change.bump.runUrl,
+            data: settings.change.bump.data || card?.data.map((d) => `${d.path}:${d.md5}`).join(',') || undefined,
+          },
+        }
+      : settings.change;
+  const diffs: string[] = [];
+  const edit = await makeEdit(change, logger, diffs);
+  const title = settings.title || pullRequestTitle({ model: settings.model, environment: settings.environment, version });
+  const pushed = await pushBranch({
+    remoteUrl: target.url,
+    token: settings.token,
+    base: settings.base,
+    branch,
+    edit,
+    message: {
+      title,
+      trailers: { 'Model-Version': version, 'Storage-URI': settings.storageUri, 'Source-Commit': settings.commit, 'Run-URL': settings.runUrl },
+    },
+    author: settings.author,
+    force: settings.force,
+    logger,
+    env: deps.env,
+    gitPath: deps.gitPath,
+  });
+
+  const body = pullRequestBody({
+    model: settings.model,
+    environment: settings.environment,
+    version,
+    storageUri: settings.storageUri,
+    metrics: card?.metrics,
+    baseline: settings.baseline ?? null,
+    provenance: {
+      data: card?.data,
+      repository: settings.sourceRepository ?? card?.source.repository,
+      commit: settings.commit ?? card?.source.commit,
+      serverUrl: settings.serverUrl,
+      runUrl: settings.runUrl ?? card?.source['run-url'],
+      leg: card?.source.leg,
+    },
+    changedFiles: pushed.changedFiles,
+    diff: diffs.join('\n'),
+  });
+  const result: PullRequestRunResult = { ...pushed, number: undefined, url: undefined, title, body, prFile: undefined };
+
+  if (settings.prFile) {
+    result.prFile = resolve(settings.cwd, settings.prFile);
+    if (pushed.baseHasChange) logger.info(`${pushed.base} already deploys ${version} to ${settings.environment}: no pull request needed`);
+    else await writePullRequestFile(result.prFile, result);
+    return result;
+  }
+  if (!target.github || !deps.github) {
+    logger.notice(`${target.url} is not a GitHub repository: pushed ${branch}; open the pull request there by hand`);
+    return result;
+  }
+  const spec = { ...target.github, head: branch, base: pushed.base };
+  if (pushed.baseHasChange) {
+    const open = await findOpenPullRequest(deps.github, spec);
+    logger.info(`${pushed.base} already deploys ${version} to ${settings.environment}: no pull request needed${open ? ` (#${open.number} is still open)` : ''}`);
+    return { ...result, number: open?.number, url: open?.html_url };
+  }
+  const pr = await upsertPullRequest(deps.github, { ...spec, title, body, labels: settings.labels, draft: settings.draft, autoMerge: settings.autoMerge }, logger);
+  const operation: Operation = pushed.operation === 'created' || pr.operation === 'created' ? 'created' : pushed.operation === 'updated' || pr.operation === 'updated' ? 'updated' : 'unchanged';
+  return { ...result, operation, number: pr.number, url: pr.url };
+}
+
+async function readModelCard(path: string): Promise<ModelCard> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw badInput('model-card', path, 'does not exist: give the model.json that publish wrote');
+    throw error;
+  });
+  return parseModelCard(text, path);
+}
+
+/** The PR as a file: a small header (title, branch, operation, commit) and the body. Written whole or not at all. */
+export async function writePullRequestFile(file: string, r: Pick<PullRequestRunResult, 'title' | 'branch' | 'base' | 'operation' | 'commit' | 'body'>): Promise<void> {
+  const text = [`Title: ${r.title}`, `Branch: ${r.branch} -> ${r.base}`, `Operation: ${r.operation}`, `Commit: ${r.commit ?? ''}`, '', r.body].join('\n');
+  await mkdir(dirname(file), { recursive: true });
+  const temp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, text, { flag: 'wx' });
+    await rename(temp, file);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
