@@ -1,6 +1,5 @@
 import { runGate, type GateDeps } from '../../gates/run.ts';
 import { renderGateReport } from '../../report/gate-report.ts';
-import { loadRules } from '../../gates/rules.ts';
 import { EXIT, type CliContext, type Command, type ParsedArgs } from '../command.ts';
 
 export const DEFAULT_RULES = '.mlops/gates.yml';
@@ -28,14 +27,14 @@ export async function runGateCommand(args: ParsedArgs, ctx: CliContext, extra: O
   const metrics = (args.values.metrics as string[] | undefined) ?? [];
   const rulesInput = (args.values.rules as string | undefined) ?? DEFAULT_RULES;
   const baseline = args.values.baseline as string | undefined;
-  const result = await runGate(
+  const { result, rules } = await runGate(
     { metrics, rules: rulesInput, ...(baseline !== undefined && { baseline }), cwd: ctx.cwd },
     { logger: ctx.logger, ...extra },
   );
   if (args.values.json) {
     ctx.out(JSON.stringify(result, null, 2));
   } else {
-    ctx.out(renderGateReport(result, { rules: await loadRules(rulesInput, ctx.cwd) }));
+    ctx.out(renderGateReport(result, { rules }));
   }
   return result.passed ? EXIT.ok : EXIT.no;
 }
