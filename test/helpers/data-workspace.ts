@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import type { Logger } from '../../src/log.ts';
 
@@ -20,3 +20,36 @@ export async function mlops(cwd: string, args: string[], env: NodeJS.ProcessEnv 
 }
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `${prefix}-`));
+
+/** A project folder (with `.git`) holding `files` (path → content). */
+export function makeWorkspace(files: Record<string, string | Buffer>): string {
+  const root = tempDir('ws');
+  mkdirSync(join(root, '.git'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+/** What a fresh git clone of `root` holds: its `.dvc` files and `.gitignore`s, no data, no cache. */
+export function cloneWorkspace(root: string): string {
+  const clone = tempDir('clone');
+  mkdirSync(join(clone, '.git'));
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !/(\.dvc|\.gitignore)$/.test(entry.name)) continue;
+    const rel = relative(root, join(entry.parentPath, entry.name));
+    if (rel.startsWith('.dvc/') || rel.startsWith('.git/')) continue;
+    mkdirSync(dirname(join(clone, rel)), { recursive: true });
+    writeFileSync(join(clone, rel), readFileSync(join(root, rel)));
+  }
+  return clone;
+}
+
+/** Every file below `dir`, as sorted relative POSIX paths. */
+export function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}

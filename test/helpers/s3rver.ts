@@ -38,7 +38,10 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { default: S3rver } = await import('s3rver');
+  const moduleName = 's3rver'; // untyped package
+  const { default: S3rver } = (await import(moduleName)) as {
+    default: new (options: object) => { run(): Promise<unknown>; close(): Promise<void> };
+  };
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory: process.argv[2], silent: true });
   const address = (await server.run()) as { port: number };
   process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
