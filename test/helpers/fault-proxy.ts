@@ -17,6 +17,8 @@ export interface FaultProxy {
   requests: SeenRequest[];
   /** Decides the fault for each request; `n` counts earlier requests with the same method and URL. */
   setFault(decide: ((req: SeenRequest, n: number) => Fault) | undefined): void;
+  /** Holds every request this long before handling it (to make a run slow enough to interrupt). */
+  setDelay(ms: number): void;
   /** Requests seen so far with this method (and, optionally, URL containing `part`). */
   count(method: string, part?: string): number;
   stop(): Promise<void>;
@@ -29,8 +31,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const seen = new Map<string, number>();
   let decide: ((req: SeenRequest, n: number) => Fault) | undefined;
   const sockets = new Set<Socket>();
+  let delayMs = 0;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (delayMs > 0) setTimeout(() => handle(req, res), delayMs);
+    else handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const seenRequest = { method: req.method ?? 'GET', url: req.url ?? '/' };
     requests.push(seenRequest);
     const id = `${seenRequest.method} ${seenRequest.url.split('?')[0]}`;
@@ -81,7 +88,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     );
     forward.on('error', () => res.socket?.destroy());
     req.pipe(forward);
-  });
+  };
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -93,6 +100,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     requests,
     setFault(d) {
       decide = d;
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     count(method, part) {
       return requests.filter((r) => r.method === method && (part === undefined || r.url.includes(part))).length;
