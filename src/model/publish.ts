@@ -66,17 +66,7 @@ export async function publishModel(settings: PublishSettings, deps: PublishDeps)
     throw badInput('name', settings.name, 'is not a model name: use 1-64 lowercase letters, digits, . _ - (starting and ending alphanumeric)');
   }
   const at = (p: string) => (isAbsolute(p) ? p : resolve(deps.cwd, p));
-  const modelFiles = await listModelFiles(at(settings.modelDir));
-  const files: ModelFile[] = [...modelFiles];
-  if (settings.profile) {
-    const source = at(settings.profile);
-    const hashed = await hashFile(source).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'EISDIR') throw badInput('profile', settings.profile, 'is not a file: give the profile.json the train step wrote');
-      throw error;
-    });
-    files.push({ path: 'profile.json', source, ...hashed });
-  }
-  const version = versionOf(files);
+  const { modelFiles, files, version } = await versionFiles(settings, deps.cwd);
   const prefix = objectKey('models', settings.name, version);
   const cardKey = `${prefix}/model.json`;
   const storageUri = `${remoteUrl(deps.remote)}/${prefix}/`;
@@ -122,6 +112,22 @@ export async function publishModel(settings: PublishSettings, deps: PublishDeps)
   created.push(cardKey);
   logger.info(`published ${settings.name} ${version} (${files.length} files, ${created.length} objects written) at ${storageUri}`);
   return { status: 'published', version, storageUri, card, created, files: localFiles };
+}
+
+/** The files of the version (model files, then profile.json) and the version they name. */
+export async function versionFiles(settings: Pick<PublishSettings, 'modelDir' | 'profile'>, cwd: string): Promise<{ modelFiles: ModelFile[]; files: ModelFile[]; version: string }> {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const modelFiles = await listModelFiles(at(settings.modelDir));
+  const files: ModelFile[] = [...modelFiles];
+  if (settings.profile) {
+    const source = at(settings.profile);
+    const hashed = await hashFile(source).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'EISDIR') throw badInput('profile', settings.profile, 'is not a file: give the profile.json the train step wrote');
+      throw error;
+    });
+    files.push({ path: 'profile.json', source, ...hashed });
+  }
+  return { modelFiles, files, version: versionOf(files) };
 }
 
 function remoteUrl(remote: Remote): string {
@@ -211,7 +217,7 @@ async function buildCard(settings: PublishSettings, deps: PublishDeps, version: 
     name: settings.name,
     version,
     format,
-    files: files.map(({ path, sha256, size }) => ({ path, sha256, size })),
+    files: files.map(({ path, sha256, size }) => ({ path, sha256, size })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     metrics,
     params,
     data,

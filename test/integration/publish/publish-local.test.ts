@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalRemote } from '../../../src/storage/local-remote.ts';
+import type { Body, PutOptions } from '../../../src/storage/remote.ts';
+import { publishSuite } from './suite.ts';
+
+/** A local remote that counts the writes that reach the directory. */
+class CountingLocalRemote extends LocalRemote {
+  writes = 0;
+  override async putIfAbsent(key: string, body: Body, options?: PutOptions) {
+    const result = await super.putIfAbsent(key, body);
+    void options;
+    if (result === 'created') this.writes++;
+    return result;
+  }
+}
+
+publishSuite('the local-directory remote', {
+  exclusiveCreate: true,
+  async open() {
+    const remote = new CountingLocalRemote(mkdtempSync(join(tmpdir(), 'remote-')));
+    return { remote, puts: () => remote.writes };
+  },
+});
+
