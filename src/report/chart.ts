@@ -16,13 +16,15 @@ export function mermaidBarChart(chart: BarChart): string {
   const hi = Math.max(...all);
   // Start the axis near the data so small differences between legs stay visible.
   const pad = (hi - lo) * 0.25 || Math.abs(hi) * 0.05 || 1;
-  const min = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
+  const step = 10 ** Math.floor(Math.log10(pad));
+  const min = lo >= 0 && lo - pad < 0 ? 0 : Math.floor((lo - pad) / step) * step;
+  const max = Math.ceil((hi + pad) / step) * step;
   const lines = [
     '```mermaid',
     'xychart-beta',
     `  title ${quote(chart.title)}`,
     `  x-axis [${chart.categories.map(quote).join(', ')}]`,
-    `  y-axis ${quote(chart.axis)} ${num(min)} --> ${num(hi + pad)}`,
+    `  y-axis ${quote(chart.axis)} ${num(min)} --> ${num(max)}`,
     `  bar [${chart.values.map(num).join(', ')}]`,
   ];
   if (chart.reference !== undefined) lines.push(`  line [${chart.values.map(() => num(chart.reference!)).join(', ')}]`);

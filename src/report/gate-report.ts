@@ -2,7 +2,7 @@ import type { GateResult, LegResult, MetricCheck, Verdict } from '../gates/evalu
 import type { GateRules, MetricRule } from '../gates/rules.ts';
 import { formatNumber, formatPercent, formatSigned } from '../metrics/format.ts';
 import { mermaidBarChart } from './chart.ts';
-import { cell, code, escapeHtml, table } from './markdown.ts';
+import { cell, code, codeCell, escapeHtml, table } from './markdown.ts';
 
 export const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', warn: '⚠️', fail: '❌' };
 
@@ -50,7 +50,7 @@ function metricsTable(result: GateResult, rules: GateRules | undefined): string 
   else header.push(...result.legs.map((l) => `${cell(l.name)}${l.name === result.bestLeg ? ' ★' : ''}`));
   const rows = metrics.map((metric, i) => {
     const first = result.legs[0]!.checks[i]!;
-    const row = [code(metric), ...(rules ? [describeRule(ruleOf.get(metric))] : []), first.baseline === null ? '—' : formatNumber(first.baseline)];
+    const row = [codeCell(metric), ...(rules ? [describeRule(ruleOf.get(metric))] : []), first.baseline === null ? '—' : formatNumber(first.baseline)];
     if (single) {
       const check = first;
       row.push(check.value === null ? 'missing' : formatNumber(check.value), delta(check), `${VERDICT_ICON[check.verdict]}`);
@@ -95,15 +95,18 @@ function describeRule(rule: MetricRule | undefined): string {
 }
 
 function problemList(result: GateResult): string {
-  const lines: string[] = [];
+  const groups: Record<'fail' | 'warn', string[]> = { fail: [], warn: [] };
   for (const leg of result.legs) {
     for (const check of leg.checks) {
       if (check.verdict === 'pass') continue;
       const where = result.legs.length > 1 ? `${code(leg.name)} · ` : '';
-      lines.push(`- ${VERDICT_ICON[check.verdict]} ${where}${code(check.metric)}: ${escapeHtml(check.reason)}`);
+      groups[check.verdict].push(`- ${VERDICT_ICON[check.verdict]} ${where}${code(check.metric)} ${escapeHtml(check.reason)}`);
     }
   }
-  return lines.length > 0 ? `**${result.verdict === 'fail' ? 'Why' : 'Warnings'}**\n\n${lines.join('\n')}` : '';
+  const parts: string[] = [];
+  if (groups.fail.length > 0) parts.push(`**Failed checks**\n\n${groups.fail.join('\n')}`);
+  if (groups.warn.length > 0) parts.push(`**Warnings**\n\n${groups.warn.join('\n')}`);
+  return parts.join('\n\n');
 }
 
 function legChart(result: GateResult): string {

@@ -9,6 +9,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Inline code inside a table cell: GFM splits cells on `|` even inside code spans. */
+export function codeCell(text: string): string {
+  return code(text).replace(/\|/g, '\\|');
+}
+
 /** Inline code that survives backticks in the text. */
 export function code(text: string): string {
   const clean = text.replace(/\r?\n/g, ' ');

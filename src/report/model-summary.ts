@@ -1,7 +1,7 @@
 import type { Metrics } from '../metrics/parse.ts';
 import { formatNumber } from '../metrics/format.ts';
 import { delta } from './gate-report.ts';
-import { cell, code, escapeHtml, link, table } from './markdown.ts';
+import { cell, code, codeCell, escapeHtml, link, table } from './markdown.ts';
 
 /**
  * The metrics of a model against a baseline (e.g. production) as a table: every metric of either side,
@@ -14,7 +14,7 @@ export function metricsComparisonTable(current: Metrics, baseline: Metrics | nul
     const base = baseline?.[name];
     const d = value !== undefined && base !== undefined ? value - base : null;
     const pct = d === null || base === undefined || base === 0 ? null : (d / Math.abs(base)) * 100;
-    return [code(name), base === undefined ? '—' : formatNumber(base), value === undefined ? '—' : formatNumber(value), delta({ delta: d, deltaPercent: pct })];
+    return [codeCell(name), base === undefined ? '—' : formatNumber(base), value === undefined ? '—' : formatNumber(value), delta({ delta: d, deltaPercent: pct })];
   });
   return table(['Metric', cell(labels.baseline), cell(labels.current), 'Δ'], rows, ['left', 'right', 'right', 'right']);
 }
