@@ -48,7 +48,8 @@ await runAction(async () => {
         paths.push(join(staging, 'model.json'));
         const artifact = await new DefaultArtifactClient().uploadArtifact(`model-${settings.name}-${result.version}`, paths, staging);
         core.setOutput('artifact-id', String(artifact.id ?? ''));
-        core.setOutput('artifact-digest', artifact.digest ?? '');
+        // The form GitHub shows and `gh attestation` uses: sha256:<hex>.
+        core.setOutput('artifact-digest', artifact.digest ? `sha256:${artifact.digest.replace(/^sha256:/, '')}` : '');
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
