@@ -26,6 +26,8 @@ interface Settings {
 function readSettings(): Settings {
   const metrics = listInput('metrics');
   if (metrics.length === 0) throw badInput('metrics', '', 'is required: give a metrics file, a folder of leg artifacts or a glob');
+  const token = stringInput('token');
+  if (token) core.setSecret(token);
   const commentKey = stringInput('comment-key') ?? 'default';
   marker('gate', commentKey); // validates the key now, before any work
   return {
@@ -34,7 +36,7 @@ function readSettings(): Settings {
     baseline: stringInput('baseline'),
     comment: booleanInput('comment', true),
     commentKey,
-    token: stringInput('token'),
+    token,
     failOnRegression: booleanInput('fail-on-regression', true),
     workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(),
   };

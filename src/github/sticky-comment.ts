@@ -17,6 +17,10 @@ export interface StickyResult {
   url: string;
 }
 
+/** GitHub rejects comment bodies over 65,536 characters with a 422. */
+export const MAX_COMMENT_CHARS = 65_536;
+const TRUNCATED = '\n\n… (cut to fit GitHub\'s comment size limit; the job summary has the full report)\n';
+
 interface IssueComment {
   id: number;
   body?: string | null;
@@ -34,7 +38,7 @@ export async function upsertStickyComment(
   comment: StickyComment,
   logger: Logger,
 ): Promise<StickyResult> {
-  const body = withMarker(comment.kind, comment.key, comment.body);
+  const body = fitComment(withMarker(comment.kind, comment.key, comment.body));
   const existing = await ours(client, target, comment);
   let result: StickyResult;
   if (existing.length > 0) {
@@ -62,6 +66,14 @@ export async function upsertStickyComment(
   }
   logger.info(`PR comment ${result.operation}: ${result.url}`);
   return result;
+}
+
+export function fitComment(body: string): string {
+  if (body.length <= MAX_COMMENT_CHARS) return body;
+  const cut = body.slice(0, MAX_COMMENT_CHARS - TRUNCATED.length);
+  // Close an open code fence so the cut does not swallow the note.
+  const fence = (cut.match(/^```/gm) ?? []).length % 2 === 1 ? '\n```' : '';
+  return `${cut.slice(0, cut.length - fence.length)}${fence}${TRUNCATED}`;
 }
 
 /** Our comments on the thread, oldest first. */

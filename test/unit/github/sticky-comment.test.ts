@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/log.ts';
 import { findPullRequestNumber } from '../../../src/github/pull-request-number.ts';
 import { createGitHubClient } from '../../../src/github/octokit.ts';
-import { upsertStickyComment } from '../../../src/github/sticky-comment.ts';
+import { MAX_COMMENT_CHARS, upsertStickyComment } from '../../../src/github/sticky-comment.ts';
 import { secondaryRateLimit, startGitHubApi, type GitHubApi } from '../../helpers/github-api.ts';
 
 const COMMENTS = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
@@ -84,6 +84,19 @@ describe('upsertStickyComment', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(lines.some((l) => /warning GitHub secondary rate limit on POST .* retrying in 1s/.test(l))).toBe(true);
     expect(api.state.commentsOn('acme', 'churn', 7)).toHaveLength(1);
+    expect(api.violations).toEqual([]);
+  });
+
+  it('retries a 500 and cuts a body too large for GitHub', async () => {
+    api.state.addPullRequest('acme', 'churn', { number: 7 });
+    api.fault(LIST, { status: 500, body: { message: 'Server Error' } }, 1);
+    const { logger } = recordingLogger();
+    const huge = `${'| row |\n'.repeat(5000)}\`\`\`mermaid\n${'x'.repeat(40_000)}`;
+    await upsertStickyComment(client(logger), target, { kind: 'gate', key: 'default', body: huge }, logger);
+    expect(api.calls(LIST).length).toBeGreaterThanOrEqual(3);
+    const [only] = api.state.commentsOn('acme', 'churn', 7);
+    expect(only!.body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(only!.body).toMatch(/\n```\n\n… \(cut to fit GitHub's comment size limit; the job summary has the full report\)\n$/);
     expect(api.violations).toEqual([]);
   });
 
