@@ -6,6 +6,8 @@ import { badInput, errorMessage } from '../../src/errors.ts';
 import type { ProductionBaselineResolver } from '../../src/gates/baseline.ts';
 import type { GateResult } from '../../src/gates/evaluate.ts';
 import { runGate } from '../../src/gates/run.ts';
+import { productionBaseline as resolveProductionBaseline } from '../../src/model/production-baseline.ts';
+import { openRemote } from '../../src/storage/open-remote.ts';
 import { createGitHubClient } from '../../src/github/octokit.ts';
 import { findPullRequestNumber } from '../../src/github/pull-request-number.ts';
 import { upsertStickyComment } from '../../src/github/sticky-comment.ts';
@@ -42,12 +44,17 @@ function readSettings(): Settings {
   };
 }
 
-/**
- * `baseline: production` needs the GitOps manifest and the model remote (issue 3 adds the `manifest` and
- * `remote` inputs and returns a resolver here). Without one, production is a clear usage error.
- */
-function productionBaseline(): ProductionBaselineResolver | undefined {
-  return undefined;
+/** `baseline: production`: reads model.json of the version the production manifest (or overlay) deploys. */
+function productionBaseline(workspace: string): ProductionBaselineResolver | undefined {
+  const manifest = stringInput('manifest');
+  if (!manifest) return undefined;
+  const remote = stringInput('remote');
+  const endpoint = stringInput('endpoint');
+  return () =>
+    resolveProductionBaseline(
+      { manifest, ...(remote && { remote }) },
+      { cwd: workspace, logger: actionsLogger, openRemote: (url) => openRemote(url, { cwd: workspace, ...(endpoint && { endpoint }) }) },
+    );
 }
 
 function runUrl(): string | undefined {
@@ -82,7 +89,7 @@ function failureSummary(result: GateResult): string {
 
 await runAction(async () => {
   const settings = readSettings();
-  const resolver = productionBaseline();
+  const resolver = productionBaseline(settings.workspace);
   const { result, rules } = await runGate(
     { metrics: settings.metrics, rules: settings.rules, ...(settings.baseline !== undefined && { baseline: settings.baseline }), cwd: settings.workspace },
     { logger: actionsLogger, ...(resolver && { resolveProductionBaseline: resolver }) },

@@ -1,4 +1,6 @@
 import { runGate, type GateDeps } from '../../gates/run.ts';
+import { productionBaseline } from '../../model/production-baseline.ts';
+import { openRemote } from '../../storage/open-remote.ts';
 import { renderGateReport } from '../../report/gate-report.ts';
 import { EXIT, type CliContext, type Command, type ParsedArgs } from '../command.ts';
 
@@ -6,19 +8,35 @@ export const DEFAULT_RULES = '.mlops/gates.yml';
 
 export const command: Command = {
   summary: 'Compare metrics of one or several legs with rules and a baseline; print a report; exit 1 if the gate fails',
-  usage: ['gate --metrics <path>... [--rules <file|yaml>] [--baseline <file|none|production>] [--json]'],
+  usage: ['gate --metrics <path>... [--rules <file|yaml>] [--baseline <file|none|production>] [--manifest <file|overlay> [--remote <url>] [--endpoint <url>]] [--json]'],
   options: {
     metrics: { type: 'string', multiple: true },
     rules: { type: 'string' },
     baseline: { type: 'string' },
+    manifest: { type: 'string' },
+    remote: { type: 'string' },
+    endpoint: { type: 'string' },
   },
   help: [
     ['--metrics <path>', 'A metrics file, a leg folder, a folder of leg folders, a glob, or name=path; repeat for more'],
     ['--rules <file|yaml>', `Gate rules file or inline YAML (default ${DEFAULT_RULES})`],
     ['--baseline <file|none>', 'Metrics to compare with; overrides the rules\' baseline (default: the rules\', else none)'],
+    ['--manifest <file|overlay>', 'For baseline production: the production InferenceService manifest or kustomize overlay'],
+    ['--remote <url>', 'For baseline production: the model remote (default: the storageUri itself)'],
+    ['--endpoint <url>', 'S3-compatible endpoint of that remote'],
   ],
   async run(args: ParsedArgs, ctx: CliContext): Promise<number> {
-    return runGateCommand(args, ctx, {});
+    const manifest = args.values.manifest as string | undefined;
+    if (!manifest) return runGateCommand(args, ctx, {});
+    const remote = args.values.remote as string | undefined;
+    const endpoint = args.values.endpoint as string | undefined;
+    return runGateCommand(args, ctx, {
+      resolveProductionBaseline: () =>
+        productionBaseline(
+          { manifest, ...(remote && { remote }) },
+          { cwd: ctx.cwd, logger: ctx.logger, openRemote: (url) => openRemote(url, { cwd: ctx.cwd, ...(endpoint && { endpoint }) }) },
+        ),
+    });
   },
 };
 
