@@ -26,7 +26,9 @@
  * operation does not exist, so a typo cannot go unnoticed. `api.handler(route)` returns the current handler
  * so one can wrap it. State lives in `api.state` (repos with issues, pull requests, comments, labels,
  * commit → pull request links); `api.state.nextId()` gives unique ids. Built-in routes: issue comments
- * (list, get, create, update, delete), pulls (get, list), commits/{sha}/pulls, issue labels (add, list).
+ * (list, get, create, update, delete), pulls (get, list with state/head/base, create — 422 "A pull request
+ * already exists" for a second open PR of one head and base — and update), commits/{sha}/pulls, issue labels
+ * (add, list). Override any of them with `api.route()`.
  *
  * Faults: `api.fault('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { status: 403, headers:
  * { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit.' } }, 1)` answers the
@@ -494,6 +496,36 @@ function builtInRoutes(): Record<string, RouteHandler> {
         .filter((p) => !base || p.base.ref === base)
         .sort((a, b) => b.number - a.number);
       return paginate(api, req, pulls.map((p) => pullJson(api, repo, p)));
+    },
+    'POST /repos/{owner}/{repo}/pulls': (req, api) => {
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const body = req.body as { title?: string; head: string; base: string; body?: string; draft?: boolean };
+      const headRef = body.head.includes(':') ? body.head.slice(body.head.indexOf(':') + 1) : body.head;
+      const open = [...repo.pulls.values()].find((p) => p.state === 'open' && p.head.ref === headRef && p.base.ref === body.base);
+      if (open) return validationFailed(`A pull request already exists for ${repo.owner}:${headRef}.`);
+      const pull = api.state.addPullRequest(repo.owner, repo.name, {
+        title: body.title ?? headRef,
+        body: body.body ?? null,
+        draft: body.draft ?? false,
+        headRef,
+        baseRef: body.base,
+        headSha: fakeSha(api.state.nextId()),
+      });
+      return { status: 201, body: pullJson(api, repo, pull) };
+    },
+    'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': (req, api) => {
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const pull = repo.pulls.get(Number(req.params.pull_number));
+      if (!pull) return notFound();
+      const body = req.body as { title?: string; body?: string; state?: 'open' | 'closed'; base?: string };
+      if (body.title !== undefined) pull.title = body.title;
+      if (body.body !== undefined) pull.body = body.body;
+      if (body.state !== undefined) pull.state = body.state;
+      if (body.base !== undefined) pull.base.ref = body.base;
+      const issue = repo.issues.get(pull.number)!;
+      issue.title = pull.title;
+      issue.state = pull.state;
+      return { status: 200, body: pullJson(api, repo, pull) };
     },
     'GET /repos/{owner}/{repo}/issues/{issue_number}/labels': (req, api) => {
       const issue = api.state.repo(req.params.owner!, req.params.repo!).issues.get(Number(req.params.issue_number));

@@ -168,20 +168,3 @@ describe('findPullRequestNumber', () => {
     expect(api.violations).toEqual([]);
   });
 });
-
-describe('the GitHub stand-in', () => {
-  it('records requests that do not fit the OpenAPI description', async () => {
-    api.state.addPullRequest('acme', 'churn', { number: 7 });
-    const headers = { authorization: 'token x', 'content-type': 'application/json' };
-    const wrongPath = await fetch(`${api.url}/repos/acme/churn/issue/7/comments`, { headers });
-    expect(wrongPath.status).toBe(404);
-    await fetch(`${api.url}/repos/acme/churn/issues/7/comments`, { method: 'POST', headers, body: JSON.stringify({ bodyy: 'typo' }) });
-    await fetch(`${api.url}/repos/acme/churn/issues/seven/comments?per_pag=5`, { headers });
-    expect(api.violations.join('\n')).toMatch(/GET \/repos\/acme\/churn\/issue\/7\/comments: no such operation/);
-    expect(api.violations.join('\n')).toMatch(/missing required field "body"/);
-    expect(api.violations.join('\n')).toMatch(/unknown field "bodyy"/);
-    expect(api.violations.join('\n')).toMatch(/path parameter issue_number: expected integer/);
-    expect(api.violations.join('\n')).toMatch(/unknown query parameter per_pag/);
-    expect(() => api.route('GET /repos/{owner}/{repo}/nonsense', () => ({ status: 200 }))).toThrow(/not an operation/);
-  });
-});
