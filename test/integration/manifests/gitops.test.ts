@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationSet } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet';
@@ -90,5 +90,20 @@ describe('manifests/ GitOps skeleton', () => {
     expect(validateStructural(isvc, isvcSchema)).toEqual([]);
     const staging = render(join(copy, 'overlays', 'staging')).find((o) => o.kind === 'InferenceService') as Obj;
     expect(staging.spec.predictor.model.storageUri).toBe('s3://models/models/churn/sha256-0000000000000000/');
+  });
+
+  it('a bump of a kustomization images: entry changes the image kustomize renders into the InferenceService', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kustomize-images-'));
+    cpSync(join(ROOT, 'test/fixtures/manifests/isvc-containers.yaml'), join(dir, 'isvc.yaml'));
+    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [isvc.yaml]\nimages:\n  - name: ghcr.io/org/model-server # pinned here\n    newTag: "1.0.0"\n');
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const code = await main(['bump', 'kustomization.yaml', '--image', `ghcr.io/org/model-server=ghcr.io/org/model-server:1.1.0@${digest}`], { out: () => {}, logger: silentLogger, cwd: dir });
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')).toBe(
+      `resources: [isvc.yaml]\nimages:\n  - name: ghcr.io/org/model-server # pinned here\n    newTag: "1.1.0"\n    digest: ${digest}\n`,
+    );
+    const isvc = render(dir).find((o) => o.kind === 'InferenceService') as Obj;
+    expect(isvc.spec.predictor.containers[0].image).toBe(`ghcr.io/org/model-server:1.1.0@${digest}`);
+    expect(validateStructural(isvc, isvcSchema)).toEqual([]);
   });
 });
