@@ -54,7 +54,7 @@ export function checkManifestPath(relpath: string, object: string): void {
 export function findCollisions(paths: string[]): string[][] {
   const groups = new Map<string, string[]>();
   for (const p of paths) {
-    const key = p.normalize('NFC').toLowerCase();
+    const key = /^[\x00-\x7f]*$/.test(p) ? p.toLowerCase() : p.normalize('NFC').toLowerCase();
     const group = groups.get(key);
     if (group) group.push(p);
     else groups.set(key, [p]);

@@ -87,7 +87,8 @@ async function fetchObjects(
   result: TransferResult,
   label: string,
 ): Promise<void> {
-  const needed = (await Promise.all(md5s.map(async (m) => ((await ws.inCache(m)) ? undefined : m)))).filter((m) => m !== undefined);
+  const cached = ws.cachedObjects();
+  const needed = md5s.filter((m) => !cached.has(m));
   result.skipped += md5s.length - needed.length;
   if (needed.length === 0) return;
   ws.progress.start(label, needed.length, 0);

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { Remote } from '../storage/remote.ts';
 import { parseManifest } from './manifest.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
@@ -64,17 +64,16 @@ async function pushObjects(
   result: TransferResult,
   label: string,
 ): Promise<void> {
-  const sizes = await Promise.all(md5s.map((m) => stat(ws.cachePath(m)).then((s) => s.size, () => undefined)));
-  ws.progress.start(label, md5s.length, sizes.reduce<number>((sum, s) => sum + (s ?? 0), 0));
+  ws.progress.start(label, md5s.length, 0);
   try {
     await Promise.all(
-      md5s.map((md5, i) =>
+      md5s.map((md5) =>
         limit(async () => {
-          const size = sizes[i];
           const key = remoteKey(md5);
+          let size = 0;
           if (await remote.head(key)) {
             result.skipped++;
-          } else if (size === undefined) {
+          } else if ((size = cachedSize(ws, md5)) < 0) {
             result.missing.push(md5);
             ws.logger.error(`object ${md5} is not in the local cache (${ws.cachePath(md5)}): re-run \`mlops data add\` on its data`);
           } else if ((await remote.putIfAbsent(key, { path: ws.cachePath(md5) }, { knownAbsent: true })) === 'created') {
@@ -82,11 +81,19 @@ async function pushObjects(
           } else {
             result.skipped++;
           }
-          ws.progress.advance(1, size ?? 0);
+          ws.progress.advance(1, Math.max(size, 0));
         }),
       ),
     );
   } finally {
     ws.progress.finish();
+  }
+}
+
+function cachedSize(ws: Workspace, md5: string): number {
+  try {
+    return statSync(ws.cachePath(md5)).size;
+  } catch {
+    return -1;
   }
 }

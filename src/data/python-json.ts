@@ -27,30 +27,32 @@ function pythonFloat(value: number): string {
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
-function pythonString(text: string): string {
-  let out = '"';
-  // Iterating UTF-16 code units gives surrogate pairs for astral characters, exactly as Python writes them.
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    const code = text.charCodeAt(i);
-    const simple = SIMPLE_ESCAPES[ch];
-    if (simple) out += simple;
-    else if (code >= 0x20 && code <= 0x7e) out += ch;
-    else out += `\\u${code.toString(16).padStart(4, '0')}`;
-  }
-  return `${out}"`;
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+export function pythonString(text: string): string {
+  if (PLAIN.test(text)) return `"${text}"`;
+  // Replacing UTF-16 code units one by one gives surrogate pairs for astral characters, exactly as Python writes them.
+  return `"${text.replace(NEEDS_ESCAPE, (ch) => SIMPLE_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
 /** Orders strings by Unicode code point, as Python's `sorted` does (JS `<` compares UTF-16 units). */
 export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const cx = x.value.codePointAt(0) as number;
-    const cy = y.value.codePointAt(0) as number;
-    if (cx !== cy) return cx - cy;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
   }
+  return a.length - b.length;
+}
+
+/**
+ * Maps a UTF-16 unit so that units compare in code-point order: surrogates (U+D800–DFFF, which start astral
+ * characters) must sort after U+E000–FFFF. At the first differing unit this decides the code-point order.
+ */
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }

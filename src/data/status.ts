@@ -36,7 +36,8 @@ export async function statusOfOutputs(ws: Workspace, remote: Remote | undefined,
       const bytes = await ws.readManifestFromCache(md5);
       if (bytes) objects = [...new Set(parseManifest(bytes, md5, `cache ${md5}`).map((e) => e.md5)), md5];
     }
-    const notCached = (await Promise.all(objects.map(async (m) => ((await ws.inCache(m)) ? undefined : m)))).filter((m) => m !== undefined);
+    const cached = ws.cachedObjects();
+    const notCached = objects.filter((m) => !cached.has(m));
     result.missing.cache.push(...notCached);
 
     const status: OutputStatus = { path: tracked.rel, dvcFile: relative(ws.root, tracked.dvcFile).split(sep).join('/'), md5, workspace, missingInCache: notCached.length };

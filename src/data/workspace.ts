@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -77,6 +77,26 @@ export class Workspace {
     return join(this.cacheDir, md5.slice(0, 2), md5.slice(2));
   }
 
+  /**
+   * The names of every object in the cache, from one directory read per `xx/` folder (256 at most)
+   * instead of one stat per object: a snapshot for deciding what to hash, push or fetch.
+   */
+  cachedObjects(): Set<string> {
+    const names = new Set<string>();
+    let prefixes: string[];
+    try {
+      prefixes = readdirSync(this.cacheDir).filter((p) => /^[0-9a-f]{2}$/.test(p));
+    } catch {
+      return names;
+    }
+    for (const prefix of prefixes) {
+      for (const name of readdirSync(join(this.cacheDir, prefix))) {
+        if (/^[0-9a-f]{30}(\.dir)?$/.test(name)) names.add(prefix + name);
+      }
+    }
+    return names;
+  }
+
   async inCache(md5: string): Promise<boolean> {
     return access(this.cachePath(md5)).then(
       () => true,
@@ -140,12 +160,11 @@ export class Workspace {
     options: { toCache: boolean; label: string },
   ): Promise<string[]> {
     const md5s = files.map((f) => this.state.get(f.key, f.size, f.mtimeMs, f.ino));
+    const cached = options.toCache ? this.cachedObjects() : undefined;
     const todo: number[] = [];
-    await Promise.all(
-      md5s.map(async (md5, i) => {
-        if (md5 === undefined || (options.toCache && !(await this.inCache(md5)))) todo.push(i);
-      }),
-    );
+    md5s.forEach((md5, i) => {
+      if (md5 === undefined || (cached && !cached.has(md5))) todo.push(i);
+    });
     if (todo.length === 0) return md5s as string[];
     this.progress.start(options.label, todo.length, todo.reduce((sum, i) => sum + (files[i]?.size ?? 0), 0));
     const jobs = todo.map((i) => {

@@ -4,8 +4,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { badInput } from '../errors.ts';
 import { objectKey, type Body, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
 
@@ -39,10 +38,15 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket, prefix: objectKey(match?.[2] ?? '') };
 }
 
+// The SDK takes ~150 ms to load: only commands that talk to S3 pay for it.
+const loadSdk = () => import('@aws-sdk/client-s3');
+const loadUpload = () => import('@aws-sdk/lib-storage');
+
 /** A remote in an S3 bucket (AWS or any S3-compatible store). Objects are written once and never overwritten. */
 export class S3Remote implements Remote {
   readonly url: string;
-  readonly client: S3Client;
+  private readonly config: S3ClientConfig;
+  private clientPromise: Promise<S3Client> | undefined;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly multipartThreshold: number;
@@ -57,7 +61,7 @@ export class S3Remote implements Remote {
     this.multipartThreshold = options.multipartThreshold ?? 64 << 20;
     const checksums = options.checksums ?? (options.endpoint ? 'when-required' : 'when-supported');
     const maxSockets = options.maxSockets ?? 64;
-    this.client = new S3Client({
+    this.config = {
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -69,7 +73,13 @@ export class S3Remote implements Remote {
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
       },
-    });
+    };
+  }
+
+  /** The SDK client, created on first use. */
+  client(): Promise<S3Client> {
+    this.clientPromise ??= loadSdk().then(({ S3Client }) => new S3Client(this.config));
+    return this.clientPromise;
   }
 
   private key(key: string): string {
@@ -78,7 +88,8 @@ export class S3Remote implements Remote {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const { HeadObjectCommand } = await loadSdk();
+      const out = await (await this.client()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
       return { size: out.ContentLength ?? 0 };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -98,8 +109,9 @@ export class S3Remote implements Remote {
     try {
       if ('path' in body && (await stat(body.path)).size > this.multipartThreshold) {
         // lib-storage aborts the multipart upload when a part fails for good (leavePartsOnError: false).
+        const { Upload } = await loadUpload();
         const upload = new Upload({
-          client: this.client,
+          client: await this.client(),
           params: { ...params, Body: createReadStream(body.path) },
           partSize: this.partSize,
           queueSize: 4,
@@ -109,7 +121,8 @@ export class S3Remote implements Remote {
       } else {
         // A buffer, not a stream: the SDK can resend it on a retry, and no store sees chunk framing.
         const data = 'path' in body ? await readFile(body.path) : body.data;
-        await this.client.send(new PutObjectCommand({ ...params, Body: data }));
+        const { PutObjectCommand } = await loadSdk();
+        await (await this.client()).send(new PutObjectCommand({ ...params, Body: data }));
       }
       return 'created';
     } catch (error) {
@@ -120,7 +133,8 @@ export class S3Remote implements Remote {
 
   async read(key: string): Promise<Uint8Array | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const { GetObjectCommand } = await loadSdk();
+      const out = await (await this.client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
       return await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -131,7 +145,8 @@ export class S3Remote implements Remote {
   async download(key: string, file: string): Promise<boolean> {
     let out;
     try {
-      out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const { GetObjectCommand } = await loadSdk();
+      out = await (await this.client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
     } catch (error) {
       if (isNotFound(error)) return false;
       throw error;
@@ -147,7 +162,7 @@ export class S3Remote implements Remote {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    if (this.clientPromise) (await this.clientPromise).destroy();
   }
 }
 
