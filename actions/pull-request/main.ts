@@ -34,6 +34,7 @@ await runAction(async () => {
       modelVersion: stringInput('model-version'),
       storageUri: stringInput('storage-uri'),
       baseline: await baselineFromModelCard(stringInput('baseline-model-card'), workspace, environment),
+      showMetrics: listInput('show-metrics'),
       commit: stringInput('commit'),
       runUrl: stringInput('run-url'),
       sourceRepository: process.env.GITHUB_REPOSITORY,

@@ -45,6 +45,8 @@ export interface PullRequestContent {
   /** Metrics of what the environment runs now, with a label such as `Production (sha256-…)`. */
   baseline?: { label: string; metrics: Metrics } | null;
   provenance?: Omit<Provenance, 'model' | 'version' | 'storageUri'>;
+  /** Metric names to show (e.g. the gate's rules); all when empty. */
+  showMetrics?: string[];
   changedFiles: string[];
   /** The manifest diff, shown folded. */
   diff?: string;
@@ -56,10 +58,11 @@ export function pullRequestTitle(c: Pick<PullRequestContent, 'model' | 'environm
 
 /** The PR body: hidden marker first, then metrics against the baseline, provenance and the changed files. */
 export function pullRequestBody(c: PullRequestContent): string {
+  const pick = (m: Metrics): Metrics => (c.showMetrics?.length ? Object.fromEntries(Object.entries(m).filter(([k]) => c.showMetrics?.includes(k))) : m);
   const summary = renderModelSummary({
     title: pullRequestTitle(c),
-    metrics: c.metrics ?? {},
-    baseline: c.baseline?.metrics ?? null,
+    metrics: pick(c.metrics ?? {}),
+    baseline: c.baseline ? pick(c.baseline.metrics) : null,
     ...(c.baseline ? { baselineLabel: c.baseline.label } : {}),
     model: c.model,
     version: c.version,

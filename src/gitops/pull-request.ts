@@ -35,6 +35,8 @@ export interface PullRequestSettings {
   storageUri?: string;
   /** Metrics and label of what the environment runs now, for the comparison table. */
   baseline?: { label: string; metrics: Metrics };
+  /** Metric names the PR body shows (all when empty). */
+  showMetrics?: string[];
   /** Provenance of this run (commit trailer and links). */
   commit?: string;
   runUrl?: string;
@@ -62,6 +64,8 @@ export interface PullRequestRunResult {
   operation: Operation;
   branch: string;
   base: string;
+  /** The base commit the change was made on. */
+  baseCommit: string;
   commit: string | undefined;
   changedFiles: string[];
   baseHasChange: boolean;
@@ -160,6 +164,7 @@ export async function runPullRequest(settings: PullRequestSettings, deps: PullRe
     storageUri: settings.storageUri,
     metrics: card?.metrics,
     baseline: settings.baseline ?? null,
+    showMetrics: settings.showMetrics,
     provenance: {
       data: card?.data,
       repository: settings.sourceRepository ?? card?.source.repository,

@@ -1,0 +1,259 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { writeDataset } from '../../scripts/generate-data.ts';
+import { runData } from '../data/run.ts';
+import { evaluateModel, DEFAULTS as EVALUATE_DEFAULTS } from '../evaluate/evaluate.ts';
+import { runGate } from '../gates/run.ts';
+import type { GateResult } from '../gates/evaluate.ts';
+import { runPullRequest, type PullRequestRunResult } from '../gitops/pull-request.ts';
+import type { Logger } from '../log.ts';
+import { parseModelCard } from '../model/card.ts';
+import { publishModel, type PublishResult } from '../model/publish.ts';
+import { renderGateReport } from '../report/index.ts';
+import { LocalRemote } from '../storage/local-remote.ts';
+import { runTraining } from '../train/train.ts';
+import { trainSettings } from '../train/settings.ts';
+import { deployedStorageUri, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const MODEL = 'churn';
+const ENVIRONMENT = 'production';
+const MANIFEST = `manifests/overlays/${ENVIRONMENT}/inference-patch.yaml`;
+/** The demo's model store is a local folder standing in for this bucket: manifests name the bucket, as in a cluster. */
+export const DEMO_BUCKET = 's3://mlops-demo/';
+const PYTHON = '/usr/bin/python3';
+const AUTHOR = { name: 'mlops-actions[bot]', email: 'mlops-actions@users.noreply.github.com' };
+
+/** Embedded gate rules: stable quality metrics only (latency would make the demo's verdict machine-dependent). */
+const RULES = `# Written by mlops demo. The gate compares every leg with what production serves.
+aggregate: best
+select: roc_auc
+baseline: production
+metrics:
+  roc_auc: { min: 0.70, max-drop: 0.02 }
+  accuracy: { min: 0.65, max-drop: 0.03 }
+  f1: { min: 0.40 }
+  log_loss: { direction: lower, max-rise: 10%, severity: warn }
+`;
+
+export interface DemoOptions {
+  workdir: string;
+  /** Start over: delete the work folder first. */
+  fresh: boolean;
+  /** Leave the PR open instead of merging it (so production does not change). */
+  merge: boolean;
+  /** Skip the Python leg even when Debian's python3 has numpy, scikit-learn and onnx. */
+  python: boolean;
+}
+
+export interface DemoDeps {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface DemoLeg {
+  name: string;
+  dir: string;
+  metrics: Record<string, number>;
+}
+
+export interface DemoResult {
+  run: number;
+  workdir: string;
+  legs: DemoLeg[];
+  pythonLeg: 'trained' | 'unavailable' | 'skipped';
+  gate: GateResult;
+  gateReport: string;
+  published?: PublishResult;
+  pullRequest?: PullRequestRunResult;
+  merged: boolean;
+  /** The version production served before this run (the gate's baseline), if any. */
+  production?: string;
+  paths: { project: string; dataRemote: string; modelStore: string; gitops: string; prFile: string; gateReport: string };
+  seconds: number;
+}
+
+interface State {
+  runs: number;
+}
+
+const run = promisify(execFile);
+
+export async function pythonLegAvailable(): Promise<boolean> {
+  if (!existsSync(PYTHON)) return false;
+  return run(PYTHON, ['-c', 'import numpy, sklearn, onnx'], { timeout: 30_000 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The whole loop, locally: data → train legs → evaluate → gate → publish → GitOps PR (to a file) → merge. */
+export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<DemoResult> {
+  const started = Date.now();
+  const { logger } = deps;
+  // Values of the surrounding CI (if any) must not leak into the demo's provenance or git.
+  const env = Object.fromEntries(Object.entries(deps.env).filter(([k]) => !k.startsWith('GITHUB_') && !k.startsWith('GIT_') && !k.startsWith('INPUT_')));
+  const workdir = options.workdir;
+  if (options.fresh) await rm(workdir, { recursive: true, force: true });
+  const paths = {
+    project: join(workdir, 'project'),
+    dataRemote: join(workdir, 'store', 'dvc'),
+    modelStore: join(workdir, 'store'),
+    gitops: join(workdir, 'gitops.git'),
+    prFile: join(workdir, 'pull-request.md'),
+    gateReport: join(workdir, 'gate-report.md'),
+  };
+  const statePath = join(workdir, 'demo-state.json');
+  const state: State = existsSync(statePath) ? (JSON.parse(await readFile(statePath, 'utf8')) as State) : { runs: 0 };
+  const runNumber = state.runs + 1;
+  await mkdir(paths.project, { recursive: true });
+  if (!existsSync(paths.gitops)) {
+    logger.info(`Seeding the GitOps repository ${paths.gitops} from manifests/`);
+    await seedGitopsRepo(paths.gitops, join(PACKAGE_ROOT, 'manifests'), env);
+  }
+  await writeFile(join(paths.project, '.mlops-gates.yml'), RULES);
+
+  // 1. Data: a new batch each run (as if more data arrived), versioned with DVC and pushed to the local remote.
+  logger.info(`[run ${runNumber}] 1/6 data: generating and pushing data/ (DVC) to ${paths.dataRemote}`);
+  writeDataset(join(paths.project, 'data'), { rows: 2000 + 1000 * (runNumber - 1), seed: 41 + runNumber });
+  const dataSettings = { targets: ['data'], jobs: 8, allowEmpty: false, cwd: paths.project };
+  await runData({ ...dataSettings, command: 'add' }, { logger });
+  const pushed = await runData({ ...dataSettings, command: 'push', remote: paths.dataRemote }, { logger });
+  logger.info(`      data ${pushed.outputs.map((o) => o.md5).join(', ')}: ${pushed.transferred} object(s) pushed, ${pushed.skipped} already there`);
+
+  // 2. Train: the Node leg always; the Python leg when Debian's python3 can.
+  const pythonLeg = !options.python ? 'skipped' : (await pythonLegAvailable()) ? 'trained' : 'unavailable';
+  const legSpecs = [{ name: `node-${process.versions.node.split('.')[0]}`, argv: [process.execPath, join(PACKAGE_ROOT, 'scripts/train.ts')] }];
+  if (pythonLeg === 'trained') legSpecs.push({ name: 'python-3', argv: [PYTHON, join(PACKAGE_ROOT, 'scripts/train.py')] });
+  const legs: DemoLeg[] = [];
+  for (const leg of legSpecs) {
+    const dir = `legs/${leg.name}`;
+    logger.info(`[run ${runNumber}] 2/6 train: leg ${leg.name}`);
+    await rm(join(paths.project, dir), { recursive: true, force: true });
+    const argv = [...leg.argv, '--train', 'data/train.csv', '--holdout', 'data/holdout.csv', '--schema', 'data/schema.json', '--model-dir', `${dir}/model`, '--metrics', `${dir}/train-metrics.json`, '--params', `${dir}/params.yaml`];
+    const settings = trainSettings({ argv, 'model-dir': `${dir}/model`, metrics: `${dir}/train-metrics.json`, 'run-json': `${dir}/run.json`, model: MODEL, leg: leg.name, timeout: '5m' }, paths.project, env, false);
+    await runTraining(settings, { logger, env, write: () => {} });
+
+    // 3. Evaluate independently with onnxruntime on the holdout: the gate trusts these numbers.
+    logger.info(`[run ${runNumber}] 3/6 evaluate: leg ${leg.name} on data/holdout.csv with onnxruntime`);
+    const evaluated = await evaluateModel(
+      { model: join(paths.project, dir, 'model/model.onnx'), data: join(paths.project, 'data/holdout.csv'), label: 'label', task: 'binary', out: join(paths.project, dir, 'metrics.json'), latencySamples: 50, batchSize: EVALUATE_DEFAULTS.batchSize, throughputMs: 20 },
+      { logger },
+    );
+    legs.push({ name: leg.name, dir, metrics: { ...evaluated.metrics } });
+  }
+  if (pythonLeg === 'unavailable') {
+    logger.notice(`Python leg skipped: ${PYTHON} lacks numpy, scikit-learn or onnx. Enable it with: sudo apt-get install -y python3-numpy python3-sklearn python3-onnx`);
+  }
+
+  // 4. Gate all legs together against what production serves now.
+  const productionUri = await deployedStorageUri(paths.gitops, MANIFEST, env);
+  const store = new LocalRemote(paths.modelStore);
+  let production: string | undefined;
+  logger.info(`[run ${runNumber}] 4/6 gate: ${legs.length} leg(s) against production (${productionUri ?? 'nothing deployed'})`);
+  const { result: gate, rules } = await runGate(
+    { metrics: legs.map((l) => `${l.name}=${l.dir}/metrics.json`), rules: '.mlops-gates.yml', cwd: paths.project },
+    {
+      logger,
+      resolveProductionBaseline: async () => {
+        if (!productionUri?.startsWith(DEMO_BUCKET)) return undefined;
+        const bytes = await store.read(`${productionUri.slice(DEMO_BUCKET.length).replace(/\/$/, '')}/model.json`);
+        if (!bytes) return undefined;
+        const card = parseModelCard(bytes, productionUri);
+        production = card.version;
+        return { source: `production (${card.version})`, metrics: card.metrics };
+      },
+    },
+  );
+  const gateReport = renderGateReport(gate, { rules, title: `${MODEL} (demo run ${runNumber})` });
+  await writeFile(paths.gateReport, gateReport);
+
+  const result: DemoResult = { run: runNumber, workdir, legs, pythonLeg, gate, gateReport, merged: false, production, paths, seconds: 0 };
+  const finish = async () => {
+    await writeFile(statePath, `${JSON.stringify({ runs: runNumber } satisfies State)}\n`);
+    result.seconds = (Date.now() - started) / 1000;
+    return result;
+  };
+  if (!gate.passed || !gate.bestLeg) {
+    logger.warning(`gate did not pass: nothing is published (report: ${paths.gateReport})`);
+    return finish();
+  }
+
+  // 5. Publish the best leg as an immutable, content-addressed version.
+  const best = legs.find((l) => l.name === gate.bestLeg) ?? legs[0];
+  if (!best) throw new Error('no leg to publish');
+  logger.info(`[run ${runNumber}] 5/6 publish: best leg ${best.name} to ${paths.modelStore}`);
+  result.published = await publishModel(
+    { modelDir: `${best.dir}/model`, name: MODEL, metrics: `${best.dir}/metrics.json`, runJson: `${best.dir}/run.json`, dvcFiles: ['data.dvc'], leg: best.name },
+    { remote: store, logger, cwd: paths.project, env },
+  );
+  const version = result.published.version;
+
+  // 6. Bump production's manifest on mlops/churn/production in the GitOps repository; the PR goes to a file.
+  logger.info(`[run ${runNumber}] 6/6 pull-request: bump ${MANIFEST} to ${version} in ${paths.gitops}`);
+  const productionCard = production ? parseModelCard((await store.read(`models/${MODEL}/${production}/model.json`)) ?? '', production) : undefined;
+  result.pullRequest = await runPullRequest(
+    {
+      repository: pathToFileURL(paths.gitops).href,
+      serverUrl: 'https://github.com',
+      model: MODEL,
+      environment: ENVIRONMENT,
+      change: { kind: 'bump', manifests: [MANIFEST], bump: {} },
+      modelCard: join(paths.modelStore, 'models', MODEL, version, 'model.json'),
+      storageUri: `${DEMO_BUCKET}models/${MODEL}/${version}/`,
+      baseline: productionCard ? { label: `Production (${productionCard.version})`, metrics: productionCard.metrics } : undefined,
+      showMetrics: rules.metrics.map(([name]) => name),
+      title: undefined,
+      labels: [],
+      draft: false,
+      force: false,
+      author: AUTHOR,
+      prFile: paths.prFile,
+      cwd: paths.project,
+    },
+    { logger, env },
+  );
+  const pr = result.pullRequest;
+  if (options.merge && pr.commit && !pr.baseHasChange) {
+    await mergeBranch(paths.gitops, pr.commit, pr.baseCommit, env);
+    result.merged = true;
+    logger.info(`      merged ${pr.branch} into main: production now serves ${version} (what a reviewer's merge and ArgoCD's sync would do)`);
+  }
+  return finish();
+}
+
+/** The closing summary: what happened and where everything is. */
+export function demoSummary(r: DemoResult, cwd: string): string {
+  const rel = (p: string) => (relative(cwd, p).startsWith('..') ? p : relative(cwd, p) || '.');
+  const lines = [`mlops demo, run ${r.run} (${r.seconds.toFixed(1)} s)`, ''];
+  for (const leg of r.legs) {
+    lines.push(`  leg ${leg.name.padEnd(10)} accuracy ${fmt(leg.metrics.accuracy)}  roc_auc ${fmt(leg.metrics.roc_auc)}  f1 ${fmt(leg.metrics.f1)}`);
+  }
+  if (r.pythonLeg === 'unavailable') lines.push('  (Python leg: install python3-numpy python3-sklearn python3-onnx to add it)');
+  lines.push(`  gate       ${r.gate.passed ? 'passed' : 'FAILED'} against ${r.production ? `production ${r.production}` : 'no baseline (nothing in production yet)'}; best leg ${r.gate.bestLeg ?? '-'}`);
+  if (r.published) lines.push(`  published  ${r.published.version} (${r.published.status})`);
+  if (r.pullRequest) {
+    lines.push(`  pull request ${r.pullRequest.operation}: ${r.pullRequest.branch} -> ${r.pullRequest.base}${r.merged ? ', merged (production updated)' : ''}`);
+  }
+  lines.push(
+    '',
+    'Where everything is:',
+    `  project (data, legs, DVC)  ${rel(r.paths.project)}`,
+    `  gate report                ${rel(r.paths.gateReport)}`,
+    `  pull request (title+body)  ${rel(r.paths.prFile)}`,
+    `  GitOps repository (bare)   ${rel(r.paths.gitops)}   git --git-dir ${rel(r.paths.gitops)} log --oneline --all`,
+    `  data remote (DVC)          ${rel(r.paths.dataRemote)}`,
+    `  model store (${DEMO_BUCKET}) ${rel(r.paths.modelStore)}/models`,
+    '',
+    r.run === 1 ? 'Run it again: the next model is gated against this one as production, and the PR is updated.' : 'Start over with --fresh.',
+  );
+  return lines.join('\n');
+}
+
+function fmt(n: number | undefined): string {
+  return n === undefined ? '-' : n.toFixed(4);
+}

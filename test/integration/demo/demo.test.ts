@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+
+const workdir = mkdtempSync(join(tmpdir(), 'mlops-demo-test-'));
+afterAll(() => rmSync(workdir, { recursive: true, force: true }));
+
+async function demo(...extra: string[]) {
+  const out: string[] = [];
+  const errors: string[] = [];
+  const logger = { debug() {}, info() {}, notice() {}, warning: (m: string) => errors.push(m), error: (m: string) => errors.push(m) };
+  const code = await main(['demo', '--workdir', workdir, '--no-python', '--json', ...extra], { cwd: workdir, env: { ...process.env }, logger, out: (t) => out.push(t) });
+  expect(errors).toEqual([]);
+  return { code, result: JSON.parse(out.join('')) };
+}
+
+const gitops = (...args: string[]) => execFileSync('git', ['--git-dir', join(workdir, 'gitops.git'), ...args], { encoding: 'utf8' });
+const MANIFEST = 'manifests/overlays/production/inference-patch.yaml';
+
+describe('npm run demo (mlops demo), Node leg, twice', () => {
+  let first: { version: string; commit: string };
+
+  it('run 1: data, train, evaluate, gate without a baseline, publish, and a created PR that is merged', async () => {
+    const { code, result } = await demo();
+    expect(code).toBe(0);
+    expect(result.run).toBe(1);
+    expect(result.legs.map((l: { name: string }) => l.name)).toEqual([`node-${process.versions.node.split('.')[0]}`]);
+    expect(result.gate).toEqual({ passed: true, bestLeg: result.legs[0].name });
+    expect(result.production).toBeUndefined();
+    expect(result.published.version).toMatch(/^sha256-[0-9a-f]{16}$/);
+    expect(result.pullRequest).toMatchObject({ operation: 'created', branch: 'mlops/churn/production', base: 'main' });
+    expect(result.merged).toBe(true);
+    first = { version: result.published.version, commit: result.pullRequest.commit };
+
+    const pr = readFileSync(join(workdir, 'pull-request.md'), 'utf8');
+    expect(pr).toContain(`Title: Deploy churn ${first.version} to production\nBranch: mlops/churn/production -> main\nOperation: created\n`);
+    expect(pr).toContain('<!-- mlops-actions:pull-request:churn/production -->');
+    expect(pr).toContain('Nothing in production yet to compare with');
+    // The DVC remote holds the data, the model store the version, the GitOps main branch the new storageUri.
+    expect(existsSync(join(workdir, 'store/dvc/files/md5'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(workdir, 'store/models/churn', first.version, 'model.json'), 'utf8'))).toMatchObject({ name: 'churn', version: first.version });
+    expect(gitops('show', `main:${MANIFEST}`)).toContain(`storageUri: s3://mlops-demo/models/churn/${first.version}/`);
+  });
+
+  it('run 2: a new model gated against the first as production, and the PR file says updated', async () => {
+    const { code, result } = await demo();
+    expect(code).toBe(0);
+    expect(result.run).toBe(2);
+    expect(result.production).toBe(first.version);
+    const second: string = result.published.version;
+    expect(second).not.toBe(first.version);
+    expect(result.pullRequest).toMatchObject({ operation: 'updated', baseCommit: first.commit });
+
+    const pr = readFileSync(join(workdir, 'pull-request.md'), 'utf8');
+    expect(pr).toContain(`Title: Deploy churn ${second} to production\nBranch: mlops/churn/production -> main\nOperation: updated\n`);
+    expect(pr).toContain(`| Metric | Production (${first.version}) | This model | Δ |`);
+    expect(pr).toMatch(/\| `roc_auc` \| 0\.\d+ \| 0\.\d+ \| [↑↓=]/);
+    expect(pr).not.toContain('confusion_matrix'); // only the gated metrics
+    expect(pr).toContain(`-      storageUri: s3://mlops-demo/models/churn/${first.version}/`);
+    expect(pr).toContain(`+      storageUri: s3://mlops-demo/models/churn/${second}/`);
+    expect(readFileSync(join(workdir, 'gate-report.md'), 'utf8')).toContain(first.version);
+    expect(gitops('log', '--format=%s', 'main')).toBe(`Deploy churn ${second} to production\nDeploy churn ${first.version} to production\nGitOps skeleton from mlops-actions manifests/\n`);
+  });
+});
