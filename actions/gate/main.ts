@@ -99,7 +99,8 @@ await runAction(async () => {
   core.setOutput('passed', String(result.passed));
   core.setOutput('best-leg', result.bestLeg ?? '');
   core.setOutput('report', report);
-  await core.summary.addRaw(report).write();
+  // Outside GitHub (e.g. a local runner without a summary file) there is nowhere to write it.
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
   let commentUrl = '';
   if (settings.comment) {
     try {
