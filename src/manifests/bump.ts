@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UsageError } from '../errors.ts';
 import { unifiedDiff } from './diff.ts';
-import { applyEdits, EditRefusal, fillEmptyValue, findPair, indentUnit, insertIntoMap, isNullScalar, replaceScalar, type Edit, type NewEntry, type ScalarValue } from './edit.ts';
+import { appendToSeq, applyEdits, EditRefusal, fillEmptyValue, findPair, indentUnit, insertIntoMap, isNullScalar, replaceScalar, type Edit, type NewEntry, type ScalarValue } from './edit.ts';
 import { annotationKeyProblem, annotationValueProblem, parseImageReference, storageUriProblem, type ImageReference } from './references.ts';
 import { parseManifest } from './safe-yaml.ts';
 
@@ -95,8 +95,13 @@ export function bumpText(text: string, file: string, request: BumpRequest): Bump
   }
 
   const newText = applyEdits(text, ctx.edits);
-  const check = parseManifest(newText, file);
-  if (!isDeepStrictEqual(check.values[index], ctx.expected) || check.values.length !== parsed.values.length) {
+  let check: ReturnType<typeof parseManifest> | undefined;
+  try {
+    check = parseManifest(newText, file);
+  } catch {
+    check = undefined;
+  }
+  if (!check || !isDeepStrictEqual(check.values[index], ctx.expected) || check.values.length !== parsed.values.length) {
     // A bug here must never reach the user's repository.
     throw new Error(`${file}: the edited text does not parse to the expected object; nothing was written (please report this)`);
   }
@@ -343,11 +348,16 @@ function bumpKustomization(ctx: Context, root: YAMLMap, request: BumpRequest): v
     throw refuse(ctx, '', `is a kustomization: ${misplaced.join(', ')} belong in the InferenceService manifest it lists; bump that file instead`);
   }
   const pair = findPair(root, 'images');
+  const added: Record<string, string>[] = [];
   for (const image of request.images ?? []) {
     const items = pair?.value;
     const index = isSeq(items) ? items.items.findIndex((item) => isMap(item) && (findPair(item, 'name')?.value as { value?: unknown } | null)?.value === image.name) : -1;
     if (!isSeq(items) || index < 0) {
-      throw refuse(ctx, `images[name=${image.name}]`, `is absent: add an images: entry named ${JSON.stringify(image.name)} to the kustomization (wanted ${JSON.stringify(formatReference(image.reference))})`);
+      if (!ctx.createMissing) {
+        throw refuse(ctx, `images[name=${image.name}]`, `is absent: add an images: entry named ${JSON.stringify(image.name)} to the kustomization, or set create-missing: true (wanted ${JSON.stringify(formatReference(image.reference))})`);
+      }
+      added.push(newImageEntry(ctx, image));
+      continue;
     }
     const entry = items.items[index] as YAMLMap;
     const where = { path: `images[name=${image.name}]`, jsPath: ['images', index], inFlow: root.flow === true || items.flow === true || entry.flow === true, create: true };
@@ -363,6 +373,32 @@ function bumpKustomization(ctx: Context, root: YAMLMap, request: BumpRequest): v
     if (ref.tag) setField(ctx, entry, 'newTag', ref.tag, where);
     if (ref.digest) setField(ctx, entry, 'digest', ref.digest, where);
   }
+  addImageEntries(ctx, root, pair, added);
+}
+
+/** With create-missing: a new `images:` entry, as plain data (added to the file in one edit). */
+function newImageEntry(ctx: Context, image: ImageUpdate): Record<string, string> {
+  const ref = image.reference;
+  if (!ref.tag && !ref.digest) {
+    throw refuse(ctx, `images[name=${image.name}]`, `reference ${JSON.stringify(formatReference(ref))} has neither tag nor digest: give name:tag or name@sha256:<64 hex>`);
+  }
+  const entry: Record<string, string> = { name: image.name };
+  if (ref.name !== image.name) entry.newName = ref.name;
+  if (ref.tag) entry.newTag = ref.tag;
+  if (ref.digest) entry.digest = ref.digest;
+  for (const [key, value] of Object.entries(entry)) ctx.changes.push({ path: `images[name=${image.name}].${key}`, to: value });
+  return entry;
+}
+
+function addImageEntries(ctx: Context, root: YAMLMap, pair: Pair<Node, Node | null> | undefined, entries: Record<string, string>[]): void {
+  if (entries.length === 0) return;
+  const expected = ctx.expected as Record<string, unknown>;
+  const list = (Array.isArray(expected.images) ? expected.images : (expected.images = [])) as unknown[];
+  list.push(...entries);
+  const items: NewEntry[][] = entries.map((entry) => Object.entries(entry).map(([key, value]) => ({ key, value })));
+  if (pair && isSeq(pair.value)) ctx.edits.push(appendToSeq(ctx.text, pair.value, items, ctx.unit, ctx.eol, 2));
+  else if (!pair) ctx.edits.push(insertIntoMap(ctx.text, root, [{ key: 'images', value: { items } }], ctx.unit, ctx.eol, 1));
+  else throw refuse(ctx, 'images', 'is not a list of image entries');
 }
 
 function formatReference(reference: ImageReference): string {

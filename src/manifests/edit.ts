@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, parse, Scalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parse, Scalar, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 
 /**
  * Byte-preserving edits: each change is a splice into the ORIGINAL text at a node's source range,
@@ -17,7 +17,8 @@ export type ScalarValue = string | number;
 /** An entry to add to a map: a scalar, or a new map with its own entries. */
 export interface NewEntry {
   key: string;
-  value: ScalarValue | NewEntry[];
+  /** A scalar, a map of entries, or a sequence of maps (`{ items }`). */
+  value: ScalarValue | NewEntry[] | { items: NewEntry[][] };
 }
 
 export function applyEdits(text: string, edits: Edit[]): string {
@@ -108,17 +109,55 @@ export function indentUnit(text: string, root: Node | null): number {
 
 function renderEntriesBlock(entries: NewEntry[], indent: number, unit: number, eol: string): string[] {
   const pad = ' '.repeat(indent);
-  return entries.flatMap((entry) =>
-    Array.isArray(entry.value)
-      ? [`${pad}${renderKey(entry.key)}:`, ...renderEntriesBlock(entry.value, indent + unit, unit, eol)]
-      : [`${pad}${renderKey(entry.key)}: ${renderScalar(entry.value, undefined, false)}`],
-  );
+  return entries.flatMap((entry) => {
+    const { value } = entry;
+    if (Array.isArray(value)) return [`${pad}${renderKey(entry.key)}:`, ...renderEntriesBlock(value, indent + unit, unit, eol)];
+    if (typeof value === 'object') return [`${pad}${renderKey(entry.key)}:`, ...value.items.flatMap((item) => renderSeqItem(item, indent + unit, indent + unit + 2, unit, eol))];
+    return [`${pad}${renderKey(entry.key)}: ${renderScalar(value, undefined, false)}`];
+  });
+}
+
+/** `- first: x` at the dash column, the other keys aligned under `first`. */
+function renderSeqItem(entries: NewEntry[], dashColumn: number, keyColumn: number, unit: number, eol: string): string[] {
+  const lines = renderEntriesBlock(entries, keyColumn, unit, eol);
+  const first = lines[0] ?? '';
+  lines[0] = `${' '.repeat(dashColumn)}-${' '.repeat(Math.max(1, keyColumn - dashColumn - 1))}${first.slice(keyColumn)}`;
+  return lines;
 }
 
 function renderEntriesFlow(entries: NewEntry[]): string {
-  return entries
-    .map((e) => `${renderKey(e.key, true)}: ${Array.isArray(e.value) ? `{${renderEntriesFlow(e.value)}}` : renderScalar(e.value, undefined, true)}`)
-    .join(', ');
+  return entries.map((e) => `${renderKey(e.key, true)}: ${renderValueFlow(e.value)}`).join(', ');
+}
+
+function renderValueFlow(value: NewEntry['value']): string {
+  if (Array.isArray(value)) return `{${renderEntriesFlow(value)}}`;
+  if (typeof value === 'object') return `[${value.items.map((item) => `{${renderEntriesFlow(item)}}`).join(', ')}]`;
+  return renderScalar(value, undefined, true);
+}
+
+/** Appends a map item to a sequence, in its style: `- key: value` lines at its dash column, or `, {…}` in a flow sequence. */
+export function appendToSeq(text: string, seq: YAMLSeq, items: NewEntry[][], unit: number, eol: string, depth: number): Edit {
+  if (seq.anchor) throw new EditRefusal(`carries the anchor &${seq.anchor}, so adding to it would also change every alias of it`);
+  const [start] = seq.range ?? [];
+  if (start === undefined) throw new EditRefusal('has no position in the file');
+  const last = seq.items[seq.items.length - 1] as Node | undefined;
+  if (seq.flow) {
+    if (!last) {
+      const open = text.indexOf('[', start);
+      return { start: open + 1, end: open + 1, text: items.map((entries) => `{${renderEntriesFlow(entries)}}`).join(', '), depth };
+    }
+    const end = last.range?.[1] ?? start;
+    return { start: end, end, text: items.map((entries) => `, {${renderEntriesFlow(entries)}}`).join(''), depth };
+  }
+  const first = seq.items[0] as Node | undefined;
+  if (!first || !last) throw new EditRefusal('is an empty block sequence');
+  const firstStart = first.range?.[0] ?? start;
+  const dashColumn = column(text, text.lastIndexOf('-', firstStart));
+  const keyColumn = column(text, firstStart);
+  const at = afterLine(text, last.range?.[2] ?? last.range?.[1] ?? start);
+  const lines = items.flatMap((entries) => renderSeqItem(entries, dashColumn, keyColumn, unit, eol));
+  const needsBreak = at === text.length && !text.endsWith('\n');
+  return { start: at, end: at, text: `${needsBreak ? eol : ''}${lines.join(eol)}${needsBreak ? '' : eol}`, depth };
 }
 
 function renderKey(key: string, inFlow = false): string {

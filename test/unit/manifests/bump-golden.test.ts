@@ -15,6 +15,8 @@ type Obj = Record<string, any>;
 interface Case {
   name: string;
   fixture: string;
+  /** Golden diff name when one fixture has several cases (default: the fixture's). */
+  golden?: string;
   request: BumpRequest;
   /** Index of the edited document. */
   doc?: number;
@@ -135,6 +137,26 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'create-missing appends an images: entry in the list\'s own layout',
+    fixture: 'kustomization.yaml',
+    golden: 'kustomization.create-missing.yaml',
+    request: { createMissing: true, images: [parseImageUpdate(`sidecar=ghcr.io/org/sidecar:0.3@${DIGEST}`)] },
+    expect: (o) => {
+      o.images.push({ name: 'sidecar', newName: 'ghcr.io/org/sidecar', newTag: '0.3', digest: DIGEST });
+    },
+  },
+  {
+    name: 'create-missing adds the images: list itself',
+    fixture: 'kustomization-no-images.yaml',
+    request: { createMissing: true, images: [parseImageUpdate('ghcr.io/org/model-server=ghcr.io/org/model-server:2.0'), parseImageUpdate('app=registry.local:5000/app:7')] },
+    expect: (o) => {
+      o.images = [
+        { name: 'ghcr.io/org/model-server', newTag: '2.0' },
+        { name: 'app', newName: 'registry.local:5000/app', newTag: '7' },
+      ];
+    },
+  },
+  {
     name: 'create-missing adds storageUri, canaryTrafficPercent and annotations at the right indentation',
     fixture: 'isvc-bare.yaml',
     request: {
@@ -171,7 +193,7 @@ describe('bump golden files', () => {
       const result = bumpText(original, c.fixture, c.request);
       expect(result.changed).toBe(true);
 
-      const golden = join(GOLDEN, `${c.fixture}.diff`);
+      const golden = join(GOLDEN, `${c.golden ?? c.fixture}.diff`);
       if (process.env.UPDATE_GOLDEN && !existsSync(golden)) writeFileSync(golden, result.diff);
       expect(result.diff).toBe(readFileSync(golden, 'utf8'));
 
