@@ -204,6 +204,8 @@ interface Operation {
   names: string[];
   parameters: Schema[];
   body?: { required: boolean; schema?: Schema };
+  /** Status codes the description declares. */
+  statuses: string[];
 }
 
 let operationsCache: Operation[] | undefined;
@@ -240,6 +242,7 @@ function operations(): Operation[] {
         regex,
         names,
         parameters: [...byKey.values()],
+        statuses: Object.keys((op.responses as Record<string, unknown> | undefined) ?? {}),
         ...(requestBody && { body: { required: requestBody.required === true, ...(json?.schema && { schema: json.schema }) } }),
       });
     }
@@ -634,7 +637,13 @@ export async function startGitHubApi(): Promise<GitHubApi> {
       api.violations.push(`${req.route}: valid, but the stand-in has no handler; add one with api.route()`);
       return { status: 501, body: { message: `no handler for ${req.route}` } };
     }
-    return handler(req, api);
+    const response = await handler(req, api);
+    // A success GitHub never sends (200 where it answers 201) is a bug in a handler; errors such as a 404 on
+    // DELETE are real behaviour even where the description leaves them out.
+    if (response.status < 300 && !op.statuses.includes(String(response.status))) {
+      api.violations.push(`${req.route}: the handler answered ${response.status}, GitHub answers ${op.statuses.join('/')}`);
+    }
+    return response;
   }
 
   function send(res: ServerResponse, response: ApiResponse) {

@@ -62,3 +62,26 @@ describe('mlops gate', () => {
     expect(r.stdout).toContain('--baseline <file|none>');
   });
 });
+
+describe('mlops gate on bad metrics files', () => {
+  it.each([
+    ['NaN', '{"accuracy": NaN}', 'key "accuracy" has value "NaN"'],
+    ['Infinity', '{"accuracy": Infinity}', 'key "accuracy" has value "Infinity"'],
+    ['a string', '{"accuracy": "high"}', 'key "accuracy" has value "high"'],
+    ['null', '{"latency": {"p99_ms": null}}', 'key "latency.p99_ms" has value null'],
+    ['a boolean', '{"accuracy": false}', 'key "accuracy" has value false'],
+    ['a duplicate key', '{"accuracy": 0.9, "accuracy": 0.8}', 'key "accuracy" appears twice'],
+    ['__proto__', '{"__proto__": {"accuracy": 1}}', 'key "__proto__" is not allowed'],
+  ])('exits 2 on %s, naming the file and key', async (_name, text, message) => {
+    const { mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'gate-cli-'));
+    await mkdir(join(dir, 'leg'));
+    await writeFile(join(dir, 'leg', 'metrics.json'), text);
+    const err: string[] = [];
+    const logger = { debug() {}, info() {}, notice() {}, warning() {}, error: (m: string) => err.push(m) };
+    const code = await main(['gate', '--metrics', 'leg', '--rules', 'metrics:\n  accuracy: { min: 0 }'], { out: () => {}, logger, cwd: dir, env: {} });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain(`mlops gate: leg/metrics.json: ${message}`);
+  });
+});
