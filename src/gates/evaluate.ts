@@ -86,8 +86,14 @@ export function checkMetric(metric: string, rule: MetricRule, value: number | un
   const deltaPercent = delta === null || baseline === 0 || baseline === null ? null : (delta / Math.abs(baseline)) * 100;
   const broken: string[] = [];
   const met: string[] = [];
-  if (rule.min !== undefined) (below(value, rule.min) ? broken : met).push(`${below(value, rule.min) ? 'below' : '≥'} min ${formatNumber(rule.min)}`);
-  if (rule.max !== undefined) (below(rule.max, value) ? broken : met).push(`${below(rule.max, value) ? 'above' : '≤'} max ${formatNumber(rule.max)}`);
+  if (rule.min !== undefined) {
+    if (below(value, rule.min)) broken.push(`below min ${formatNumber(rule.min)}`);
+    else met.push(`≥ min ${formatNumber(rule.min)}`);
+  }
+  if (rule.max !== undefined) {
+    if (below(rule.max, value)) broken.push(`above max ${formatNumber(rule.max)}`);
+    else met.push(`≤ max ${formatNumber(rule.max)}`);
+  }
   const limit = rule.maxDrop ? { tol: rule.maxDrop, word: 'drop', sign: -1 } : rule.maxRise ? { tol: rule.maxRise, word: 'rise', sign: 1 } : undefined;
   if (limit && delta !== null && baseline !== null) {
     const change = limit.sign * delta;
