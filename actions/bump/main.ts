@@ -1,11 +1,13 @@
 import * as core from '@actions/core';
 import { bumpFile } from '../../src/manifests/bump-file.ts';
 import { bumpRequest } from '../../src/manifests/settings.ts';
+import { workspacePath } from '../../src/model/workspace-path.ts';
 import { booleanInput, listInput, requiredInput, stringInput } from '../_lib/inputs.ts';
 import { actionsLogger, runAction } from '../_lib/run.ts';
 
 await runAction(async () => {
-  const manifest = requiredInput('manifest');
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const manifest = workspacePath(workspace, 'manifest', requiredInput('manifest'));
   const request = bumpRequest({
     storageUri: stringInput('storage-uri'),
     images: listInput('image'),
@@ -18,7 +20,6 @@ await runAction(async () => {
     select: stringInput('select'),
     createMissing: booleanInput('create-missing', false),
   });
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const result = await bumpFile(manifest, request, { cwd: workspace, logger: actionsLogger });
   core.setOutput('changed', String(result.changed));
   core.setOutput('diff', result.diff);

@@ -6,6 +6,7 @@ import * as core from '@actions/core';
 import { serializeCard } from '../../src/model/card.ts';
 import { publishModel } from '../../src/model/publish.ts';
 import { publishSettings } from '../../src/model/settings.ts';
+import { workspacePath } from '../../src/model/workspace-path.ts';
 import { openRemote } from '../../src/storage/open-remote.ts';
 import { booleanInput, listInput, stringInput } from '../_lib/inputs.ts';
 import { actionsLogger, runAction } from '../_lib/run.ts';
@@ -26,6 +27,14 @@ await runAction(async () => {
   });
   const uploadArtifact = booleanInput('artifact', true);
   const cwd = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  // Every local path input stays inside the workspace (DESIGN §6); the remote may be any directory or bucket.
+  settings.modelDir = workspacePath(cwd, 'model-dir', settings.modelDir);
+  for (const input of ['profile', 'metrics', 'params', 'runJson'] as const) {
+    const value = settings[input];
+    if (value) settings[input] = workspacePath(cwd, input === 'runJson' ? 'run-json' : input, value);
+  }
+  // .dvc paths stay as given (the card records data paths relative to the workspace).
+  for (const file of settings.dvcFiles ?? []) workspacePath(cwd, 'data', file);
   const remote = openRemote(settings.remote, { cwd, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
   try {
     const result = await publishModel(settings, { remote, logger: actionsLogger, cwd, env: process.env });

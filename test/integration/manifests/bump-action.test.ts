@@ -41,3 +41,11 @@ describe('actions/bump bundle', () => {
     expect(r.file).toBe(readFileSync(join(FIXTURES, 'isvc-containers.yaml'), 'utf8'));
   });
 });
+
+describe('actions/bump workspace boundary', () => {
+  it('refuses a manifest outside the workspace', async () => {
+    const r = await runAction({ manifest: '../../etc/hosts', 'storage-uri': 's3://a/models/x/sha256-0123456789abcdef/' }, 'isvc-comments.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('::error::Invalid input: manifest: "../../etc/hosts" is outside the workspace');
+  });
+});

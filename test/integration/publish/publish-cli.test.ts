@@ -70,7 +70,7 @@ describe('mlops publish', () => {
     expect(r.code).toBe(2);
   });
 
-  it('the action bundle publishes, sets outputs and uploads a GitHub artifact with its digest', async () => {
+  it('the action bundle refuses paths outside the workspace, publishes, sets outputs and uploads a GitHub artifact with its digest', async () => {
     const service = await startArtifactService();
     try {
       const cwd = workspace();
@@ -91,6 +91,8 @@ describe('mlops publish', () => {
         INPUT_PROFILE: 'profile.json',
         'INPUT_RUN-JSON': 'run.json',
       };
+      const outside = await promisify(execFile)(process.execPath, [join(ROOT, 'actions/publish/dist/index.js')], { env: { ...env, 'INPUT_MODEL-DIR': '/etc' }, cwd }).catch((e) => e);
+      expect(String(outside.stdout)).toContain('::error::Invalid input: model-dir: "/etc" is outside the workspace');
       const result = await promisify(execFile)(process.execPath, [join(ROOT, 'actions/publish/dist/index.js')], { env, cwd }).catch((e) => e);
       expect(String(result.stdout)).not.toContain('::error::');
       const outputs = readFileSync(output, 'utf8');
