@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
-import { baselineFromModelCard, parseMergeMethod } from '../../src/cli/commands/pull-request.ts';
+import { baselineFromModelCard, parseMergeMethod, remoteOpener } from '../../src/cli/commands/pull-request.ts';
 import { createGitHubClient } from '../../src/github/octokit.ts';
 import type { PullRequestClient } from '../../src/github/pull-requests.ts';
 import { runPullRequest, type ChangeSource } from '../../src/gitops/pull-request.ts';
@@ -35,6 +35,7 @@ await runAction(async () => {
       storageUri: stringInput('storage-uri'),
       baseline: await baselineFromModelCard(stringInput('baseline-model-card'), workspace, environment),
       showMetrics: listInput('show-metrics'),
+      remote: stringInput('remote'),
       commit: stringInput('commit'),
       runUrl: stringInput('run-url'),
       sourceRepository: process.env.GITHUB_REPOSITORY,
@@ -46,7 +47,7 @@ await runAction(async () => {
       author: { name: requiredInput('author-name'), email: requiredInput('author-email') },
       cwd: workspace,
     },
-    { logger: actionsLogger, github },
+    { logger: actionsLogger, github, openRemote: remoteOpener(workspace, stringInput('endpoint')) },
   );
   core.setOutput('pull-request-number', result.number === undefined ? '' : String(result.number));
   core.setOutput('pull-request-url', result.url ?? '');

@@ -195,7 +195,6 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
 
   // 6. Bump production's manifest on mlops/churn/production in the GitOps repository; the PR goes to a file.
   logger.info(`[run ${runNumber}] 6/6 pull-request: bump ${MANIFEST} to ${version} in ${paths.gitops}`);
-  const productionCard = production ? parseModelCard((await store.read(`models/${MODEL}/${production}/model.json`)) ?? '', production) : undefined;
   result.pullRequest = await runPullRequest(
     {
       repository: pathToFileURL(paths.gitops).href,
@@ -205,7 +204,8 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
       change: { kind: 'bump', manifests: [MANIFEST], bump: {} },
       modelCard: join(paths.modelStore, 'models', MODEL, version, 'model.json'),
       storageUri: `${DEMO_BUCKET}models/${MODEL}/${version}/`,
-      baseline: productionCard ? { label: `Production (${productionCard.version})`, metrics: productionCard.metrics } : undefined,
+      // The PR compares with the model.json of the version the manifest deploys on main, read from the store.
+      remote: paths.modelStore,
       showMetrics: rules.metrics.map(([name]) => name),
       title: undefined,
       labels: [],
@@ -215,7 +215,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
       prFile: paths.prFile,
       cwd: paths.project,
     },
-    { logger, env },
+    { logger, env, openRemote: (url) => new LocalRemote(url) },
   );
   const pr = result.pullRequest;
   if (options.merge && pr.commit && !pr.baseHasChange) {

@@ -1,40 +1,5 @@
-import { z } from 'zod';
-import { UsageError } from '../errors.ts';
 import type { Metrics } from '../metrics/parse.ts';
 import { code, renderModelSummary, withMarker, type Provenance } from '../report/index.ts';
-
-/** The fields of a published model card (`model.json`, DESIGN §4.4) that a pull request shows. */
-const ModelCard = z.object({
-  name: z.string().min(1),
-  version: z.string().min(1),
-  metrics: z.record(z.string(), z.number()).default({}),
-  data: z.array(z.object({ path: z.string(), md5: z.string() })).default([]),
-  source: z
-    .object({
-      repository: z.string().optional(),
-      commit: z.string().optional(),
-      'run-url': z.string().optional(),
-      leg: z.string().optional(),
-    })
-    .partial()
-    .default({}),
-});
-export type ModelCard = z.infer<typeof ModelCard>;
-
-export function parseModelCard(text: string, file: string): ModelCard {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`model-card: ${file} is not JSON (${(error as Error).message}): give the model.json that publish wrote`);
-  }
-  const parsed = ModelCard.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`model-card: ${file} has ${issue?.path.join('.') || 'its root'} ${issue?.message ?? 'invalid'}: give the model.json that publish wrote`);
-  }
-  return parsed.data;
-}
 
 export interface PullRequestContent {
   model: string;

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { badInput } from '../errors.ts';
+import { badInput, UsageError } from '../errors.ts';
 import { findOpenPullRequest, parseRepository, upsertPullRequest, type PullRequestClient, type MergeMethod } from '../github/pull-requests.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { bumpFile } from '../manifests/bump-file.ts';
+import { productionBaseline } from '../model/production-baseline.ts';
+import type { Remote } from '../storage/remote.ts';
 import { bumpRequest, type BumpOptions } from '../manifests/settings.ts';
 import type { Metrics } from '../metrics/parse.ts';
 import { pullRequestBranch } from './branch.ts';
 import { pushBranch, type Edit, type Identity, type Operation } from './branch-push.ts';
 import { applyChanges, changedFilesInCheckout, checkRelativePath, readChanges } from './edits.ts';
-import { parseModelCard, pullRequestBody, pullRequestTitle, type ModelCard } from './pr-body.ts';
+import { parseModelCard, type ModelCard } from '../model/card.ts';
+import { pullRequestBody, pullRequestTitle } from './pr-body.ts';
 
 /** How the change is made in the GitOps repository. */
 export type ChangeSource =
@@ -35,6 +38,11 @@ export interface PullRequestSettings {
   storageUri?: string;
   /** Metrics and label of what the environment runs now, for the comparison table. */
   baseline?: { label: string; metrics: Metrics };
+  /**
+   * Model remote (s3://bucket/prefix or a directory) where the versions were published: when set and no
+   * baseline is given, the PR compares with the model.json of the version the manifest deploys on the base.
+   */
+  remote?: string;
   /** Metric names the PR body shows (all when empty). */
   showMetrics?: string[];
   /** Provenance of this run (commit trailer and links). */
@@ -58,6 +66,8 @@ export interface PullRequestDeps {
   github?: PullRequestClient;
   env?: NodeJS.ProcessEnv;
   gitPath?: string;
+  /** Opens `remote` (needed with the remote setting). */
+  openRemote?: (url: string) => Remote;
 }
 
 export interface PullRequestRunResult {
@@ -90,8 +100,13 @@ export function resolveRepository(repository: string, serverUrl: string): { url:
   throw badInput('repository', repository, 'is neither owner/name nor an https:// or file:// URL');
 }
 
-/** Builds the Edit for the change source; `diffs` collects the bump diffs of the last application. */
-async function makeEdit(change: ChangeSource, logger: Logger, diffs: string[]): Promise<Edit> {
+type Deployed = { version: string; metrics: Metrics } | undefined;
+
+/**
+ * Builds the Edit for the change source. `diffs` collects the bump diffs of the last application; with
+ * `readDeployed`, `deployed` receives the model the first manifest deploys on the base, read before the bump.
+ */
+async function makeEdit(change: ChangeSource, logger: Logger, diffs: string[], readDeployed?: (manifest: string) => Promise<Deployed>, deployed?: { value: Deployed }): Promise<Edit> {
   if (change.kind === 'files') {
     const paths = change.paths.length > 0 ? change.paths : await changedFilesInCheckout(change.checkout);
     if (paths.length === 0) throw badInput('paths', '', `found no changed files in ${change.checkout}: run bump there first or list the files in paths`);
@@ -103,6 +118,7 @@ async function makeEdit(change: ChangeSource, logger: Logger, diffs: string[]): 
   const request = bumpRequest(change.bump);
   return async (worktree) => {
     diffs.length = 0;
+    if (readDeployed && deployed && manifests[0]) deployed.value = await readDeployed(join(worktree, manifests[0]));
     for (const manifest of manifests) {
       const result = await bumpFile(manifest, request, { cwd: worktree, logger });
       if (result.diff) diffs.push(result.diff);
@@ -138,7 +154,23 @@ export async function runPullRequest(settings: PullRequestSettings, deps: PullRe
         }
       : settings.change;
   const diffs: string[] = [];
-  const edit = await makeEdit(change, logger, diffs);
+  const deployed: { value: Deployed } = { value: undefined };
+  const { remote, openRemote } = { remote: settings.remote, openRemote: deps.openRemote };
+  const readDeployed =
+    remote && openRemote && !settings.baseline
+      ? async (manifest: string): Promise<Deployed> => {
+          // The comparison is a courtesy to reviewers: when it cannot be read, say why and carry on.
+          try {
+            const found = await productionBaseline({ manifest, remote }, { cwd: dirname(manifest), logger, openRemote });
+            const version = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
+            return found && version ? { version, metrics: found.metrics } : undefined;
+          } catch (error) {
+            logger.warning(`no metrics comparison in the PR: ${error instanceof Error ? error.message : String(error)}`);
+            return undefined;
+          }
+        }
+      : undefined;
+  const edit = await makeEdit(change, logger, diffs, readDeployed, deployed);
   const title = settings.title || pullRequestTitle({ model: settings.model, environment: settings.environment, version });
   const pushed = await pushBranch({
     remoteUrl: target.url,
@@ -163,7 +195,7 @@ export async function runPullRequest(settings: PullRequestSettings, deps: PullRe
     version,
     storageUri: settings.storageUri,
     metrics: card?.metrics,
-    baseline: settings.baseline ?? null,
+    baseline: settings.baseline ?? (deployed.value && deployed.value.version !== version ? { label: `${capitalize(settings.environment)} (${deployed.value.version})`, metrics: deployed.value.metrics } : null),
     showMetrics: settings.showMetrics,
     provenance: {
       data: card?.data,
@@ -199,12 +231,25 @@ export async function runPullRequest(settings: PullRequestSettings, deps: PullRe
   return { ...result, operation, number: pr.number, url: pr.url };
 }
 
+function capitalize(text: string): string {
+  return `${text.slice(0, 1).toUpperCase()}${text.slice(1)}`;
+}
+
 async function readModelCard(path: string): Promise<ModelCard> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw badInput('model-card', path, 'does not exist: give the model.json that publish wrote');
     throw error;
   });
-  return parseModelCard(text, path);
+  return parseCardInput('model-card', text, path);
+}
+
+/** A model card given as input: a bad one is bad input (exit 2), named by the input. */
+export function parseCardInput(input: string, text: string, path: string): ModelCard {
+  try {
+    return parseModelCard(text, path);
+  } catch (error) {
+    throw new UsageError(`${input}: ${error instanceof Error ? error.message : String(error)}: give the model.json that publish wrote`);
+  }
 }
 
 /** The PR as a file: a small header (title, branch, operation, commit) and the body. Written whole or not at all. */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { badInput, UsageError } from '../../errors.ts';
-import { parseModelCard } from '../../gitops/pr-body.ts';
-import { runPullRequest, type ChangeSource } from '../../gitops/pull-request.ts';
+import { openRemote } from '../../storage/open-remote.ts';
+import { parseCardInput, runPullRequest, type ChangeSource } from '../../gitops/pull-request.ts';
 import type { PullRequestClient } from '../../github/pull-requests.ts';
 import { EXIT, type Command } from '../command.ts';
 
@@ -16,8 +16,13 @@ export async function baselineFromModelCard(path: string | undefined, cwd: strin
   const text = await readFile(file, 'utf8').catch(() => {
     throw badInput('baseline-model-card', path, 'cannot be read: give the model.json of the version the environment runs now');
   });
-  const card = parseModelCard(text, file);
+  const card = parseCardInput('baseline-model-card', text, file);
   return { label: `${environment[0]?.toUpperCase()}${environment.slice(1)} (${card.version})`, metrics: card.metrics };
+}
+
+/** Opens the model remote lazily, so the AWS SDK loads only when a remote is used. */
+export function remoteOpener(cwd: string, endpoint: string | undefined) {
+  return (url: string) => openRemote(url, { cwd, ...(endpoint ? { endpoint } : {}) });
 }
 
 export function parseMergeMethod(value: string | undefined) {
@@ -46,6 +51,8 @@ export const command: Command = {
     'model-card': { type: 'string' },
     'baseline-model-card': { type: 'string' },
     'show-metrics': { type: 'string', multiple: true },
+    remote: { type: 'string' },
+    endpoint: { type: 'string' },
     commit: { type: 'string' },
     'run-url': { type: 'string' },
     data: { type: 'string' },
@@ -69,6 +76,8 @@ export const command: Command = {
     ['--storage-uri, --image, --canary-traffic-percent, --annotation, --data', 'What to bump (as in `mlops bump`)'],
     ['--model-card <model.json>', 'Published model card: version, metrics, data and source for the PR body'],
     ['--baseline-model-card <model.json>', 'Model card of what the environment runs now, for the metrics comparison'],
+    ['--remote <url>', 'Model remote the versions were published to: the PR compares with the model the manifest deploys now'],
+    ['--endpoint <url>', 'S3-compatible endpoint of the remote (MinIO, Ceph RGW)'],
     ['--show-metrics <name>', 'Metric to show in the PR body; repeatable (default: every metric in the model card)'],
     ['--model-version, --commit, --run-url', 'Provenance: commit trailers and annotations'],
     ['--checkout <dir> [--paths <file>]...', 'Instead of bumping: commit the files changed in this checkout (all changed files without --paths)'],
@@ -119,6 +128,7 @@ export const command: Command = {
         storageUri: str('storage-uri'),
         baseline: await baselineFromModelCard(str('baseline-model-card'), ctx.cwd, environment),
         showMetrics: list('show-metrics'),
+        remote: str('remote'),
         commit: str('commit'),
         runUrl: str('run-url'),
         sourceRepository: ctx.env.GITHUB_REPOSITORY,
@@ -131,7 +141,7 @@ export const command: Command = {
         prFile,
         cwd: ctx.cwd,
       },
-      { logger: ctx.logger, github, env: ctx.env },
+      { logger: ctx.logger, github, env: ctx.env, openRemote: remoteOpener(ctx.cwd, str('endpoint')) },
     );
     if (v.json) {
       const { body: _body, ...rest } = result;

@@ -24,7 +24,9 @@ function modelCard(dir: string, version: string, accuracy: number): string {
       name: 'churn',
       version,
       format: 'onnx',
-      files: [],
+      files: [{ path: 'model.onnx', sha256: 'a'.repeat(64), size: 1 }],
+      params: {},
+      created: '2026-11-22T07:00:00Z',
       metrics: { accuracy, f1: accuracy - 0.05 },
       data: [{ path: 'data/train', md5: '5ea40360f5b4ec688df672a4db9c17d1.dir' }],
       source: { repository: 'acme/ml', commit: 'c0ffee0000000000000000000000000000000000', 'run-url': 'https://github.com/acme/ml/actions/runs/7', leg: 'node-24' },
@@ -121,6 +123,29 @@ describe('actions/pull-request (bundled dist) over smart HTTP and the GitHub sta
     expect(readFileSync(join(bare, 'config'), 'utf8')).not.toContain(TOKEN);
     expect(gitServer.requests.filter((r) => r.status !== 401).every((r) => r.headers.authorization === `basic ${basicCredential(TOKEN)}`)).toBe(true);
     expect(api.violations).toEqual([]);
+  });
+
+  it('compares with the model the manifest deploys on the base, read from the remote', async () => {
+    const store = join(root, 'store');
+    const deployed = join(store, 'models/churn/sha256-0000000000000000');
+    mkdirSync(deployed, { recursive: true });
+    writeFileSync(join(deployed, 'model.json'), readFileSync(modelCard(root, 'sha256-0000000000000000', 0.8)));
+    const r = await runAction({
+      model: 'churn',
+      environment: 'production',
+      manifest: 'overlays/production/inference-patch.yaml'.replace('inference-patch', 'inference'),
+      'storage-uri': V2,
+      'model-card': modelCard(root, 'sha256-2222222222222222', 0.95),
+      remote: store,
+      'show-metrics': 'accuracy',
+    });
+    expect(r.stdout).not.toContain('::error::');
+    expect(r.stdout).not.toContain('::warning::');
+    expect(r.outputs).toMatchObject({ operation: 'created', branch: 'mlops/churn/production' });
+    const body = api.pulls.find((p) => p.head.ref === 'mlops/churn/production')?.body ?? '';
+    expect(body).toContain('| Metric | Production (sha256-0000000000000000) | This model | Δ |');
+    expect(body).toContain('| `accuracy` | 0.8 | 0.95 | ↑ +0.15 (+18.7%) |');
+    expect(body).not.toContain('`f1`');
   });
 
   it('fails the step with one clear message when a person pushed to our branch', async () => {
