@@ -1,0 +1,65 @@
+import * as core from '@actions/core';
+import { DefaultArtifactClient } from '@actions/artifact';
+import type { ArtifactUploader } from '../../src/train/artifact.ts';
+import { trainSettings } from '../../src/train/settings.ts';
+import { runTraining } from '../../src/train/train.ts';
+import { booleanInput, integerInput, requiredInput, stringInput } from '../_lib/inputs.ts';
+import { actionsLogger, runAction } from '../_lib/run.ts';
+
+function githubUploader(retentionDays: number): ArtifactUploader {
+  return {
+    async upload(name, files, root) {
+      const client = new DefaultArtifactClient();
+      const result = await client.uploadArtifact(name, files, root, retentionDays > 0 ? { retentionDays } : {});
+      return { id: result.id, size: result.size, location: `artifact ${name}${result.id ? ` (id ${result.id})` : ''}` };
+    },
+  };
+}
+
+await runAction(async () => {
+  const settings = trainSettings(
+    {
+      command: requiredInput('command'),
+      shell: booleanInput('shell', false),
+      'working-directory': stringInput('working-directory'),
+      'model-dir': stringInput('model-dir'),
+      metrics: stringInput('metrics'),
+      'run-json': stringInput('run-json'),
+      model: stringInput('model'),
+      leg: stringInput('leg'),
+      matrix: stringInput('matrix'),
+      seed: stringInput('seed'),
+      timeout: stringInput('timeout'),
+    },
+    process.cwd(),
+    process.env,
+    true,
+  );
+  const upload = booleanInput('upload', true);
+  const retentionDays = integerInput('retention-days', 0, { min: 0, max: 90 });
+  const result = await runTraining(settings, {
+    logger: actionsLogger,
+    env: process.env,
+    write: (chunk) => process.stdout.write(chunk),
+    uploader: upload ? githubUploader(retentionDays) : undefined,
+  });
+  core.setOutput('model-path', result.modelPath);
+  core.setOutput('metrics', result.metricsPath);
+  core.setOutput('run-json', result.runJsonPath);
+  core.setOutput('artifact-name', result.artifactName);
+  core.setOutput('artifact-id', result.artifact?.id ?? '');
+  core.setOutput('leg', result.record.leg);
+  const r = result.record;
+  await core.summary
+    .addHeading(`Training: ${r.model} / ${r.leg}`, 3)
+    .addTable([
+      [{ data: 'field', header: true }, { data: 'value', header: true }],
+      ['command', `<code>${core.toPlatformPath(JSON.stringify(r.command)).replace(/</g, '&lt;')}</code>`],
+      ['duration', `${r['duration-seconds'].toFixed(1)} s`],
+      ['runtime', Object.entries(r.runtime).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
+      ['data', r.data.map((d) => `${d.path} ${d.md5}`).join('<br>') || '—'],
+      ['files', r.outputs.files.map((f) => `${f.path} <code>${f.sha256.slice(0, 12)}</code>`).join('<br>')],
+      ['artifact', upload ? result.artifactName : 'not uploaded'],
+    ])
+    .write();
+});
