@@ -1,6 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import { silentLogger } from '../../../src/log.ts';
 import { startS3Target, type S3Target } from '../../helpers/s3-servers.ts';
-import { publishSuite } from '../publish/suite.ts';
+import { publishSuite, workspace } from '../publish/suite.ts';
 
 // s3rver in `npm test`; radosgw (which answers 412 to the losing conditional PUT) in `npm run test:s3-real`.
 let target: S3Target;
@@ -20,4 +22,30 @@ publishSuite(process.env.MLOPS_S3_ENDPOINT ? 'radosgw' : 's3rver', {
     const remote = target.remote(`s3://${bucket}/registry`, { endpoint: proxy.endpoint, maxAttempts: 2 });
     return { remote, puts: () => proxy.count('PUT') };
   },
+});
+
+describe('mlops publish --remote s3://… --endpoint', () => {
+  it('publishes through the CLI with the standard credential chain, then reports unchanged', async () => {
+    const bucket = await target.newBucket();
+    const cwd = workspace();
+    const run = async () => {
+      const out: string[] = [];
+      const code = await main(['publish', 'churn', '--name', 'churn', '--remote', `s3://${bucket}/registry`, '--endpoint', target.endpoint, '--profile', 'profile.json', '--json'], {
+        out: (t) => out.push(t),
+        logger: silentLogger,
+        cwd,
+        env: process.env,
+      });
+      return { code, json: JSON.parse(out.join('')) };
+    };
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.json.status).toBe('published');
+    expect(first.json['storage-uri']).toBe(`s3://${bucket}/registry/models/churn/${first.json.version}/`);
+    expect(await target.keys(bucket)).toEqual(
+      ['extra-weights.bin', 'model.json', 'model.onnx', 'profile.json', 'tokenizer/vocab.json'].map((p) => `registry/models/churn/${first.json.version}/${p}`),
+    );
+    const second = await run();
+    expect(second.json).toMatchObject({ status: 'unchanged', version: first.json.version, created: [] });
+  });
 });
