@@ -9,7 +9,7 @@ import { md5File } from './hash.ts';
 import { parseManifest } from './manifest.ts';
 import { assertNoSymlinkEscape, findCollisions } from './paths.ts';
 import type { TransferResult } from './push.ts';
-import { withRetry } from './retry.ts';
+import { withRetry } from '../storage/retry.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -92,17 +92,25 @@ async function fetchObjects(
   result.skipped += md5s.length - needed.length;
   if (needed.length === 0) return;
   ws.progress.start(label, needed.length, 0);
+  let failure: unknown;
   try {
-    await Promise.all(
+    // allSettled, and no new downloads after a failure: when this returns, no temporary file is left behind.
+    await Promise.allSettled(
       needed.map((md5) =>
         limit(async () => {
-          const size = await fetchOne(ws, remote, md5);
-          if (size === undefined) result.missing.push(md5);
-          else result.transferred++;
-          ws.progress.advance(1, size ?? 0);
+          if (failure) return;
+          try {
+            const size = await fetchOne(ws, remote, md5);
+            if (size === undefined) result.missing.push(md5);
+            else result.transferred++;
+            ws.progress.advance(1, size ?? 0);
+          } catch (error) {
+            failure ??= error;
+          }
         }),
       ),
     );
+    if (failure) throw failure;
   } finally {
     ws.progress.finish();
   }

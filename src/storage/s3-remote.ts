@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { badInput } from '../errors.ts';
 import { objectKey, type Body, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
+import { withRetry } from './retry.ts';
+import { S3Http, type Credentials } from './s3-http.ts';
 
 export interface S3RemoteOptions {
   /** An S3-compatible endpoint (`http://127.0.0.1:7480`); implies path-style addressing. */
@@ -51,6 +53,9 @@ export class S3Remote implements Remote {
   private readonly prefix: string;
   private readonly multipartThreshold: number;
   private readonly partSize: number;
+  private readonly attempts: number;
+  /** The lean path for HEAD/GET/small PUT on S3-compatible endpoints (see s3-http.ts); the SDK otherwise. */
+  private readonly http: S3Http | undefined;
 
   constructor(url: string, options: S3RemoteOptions = {}) {
     const { bucket, prefix } = parseS3Url(url);
@@ -61,13 +66,21 @@ export class S3Remote implements Remote {
     this.multipartThreshold = options.multipartThreshold ?? 64 << 20;
     const checksums = options.checksums ?? (options.endpoint ? 'when-required' : 'when-supported');
     const maxSockets = options.maxSockets ?? 64;
+    this.attempts = options.maxAttempts ?? 8;
+    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    if (options.endpoint) {
+      const fixed = options.credentials && typeof options.credentials === 'object' ? (options.credentials as Credentials) : undefined;
+      // The SDK's credential chain (env, profile, web identity, instance role), refreshed as it sees fit.
+      const chain = async () => (await (await this.client()).config.credentials()) as Credentials;
+      this.http = new S3Http(options.endpoint, region, fixed ? async () => fixed : chain, maxSockets);
+    }
     this.config = {
-      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      region,
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
       requestChecksumCalculation: checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-      maxAttempts: options.maxAttempts ?? 8,
+      maxAttempts: this.attempts,
       retryMode: 'standard',
       requestHandler: {
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
@@ -86,7 +99,16 @@ export class S3Remote implements Remote {
     return objectKey(this.prefix, key);
   }
 
+  private retry<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, { attempts: this.attempts });
+  }
+
   async head(key: string): Promise<ObjectInfo | undefined> {
+    const http = this.http;
+    if (http) {
+      const out = await this.retry(() => http.head(this.bucket, this.key(key)));
+      return out.status === 200 ? { size: out.size } : undefined;
+    }
     try {
       const { HeadObjectCommand } = await loadSdk();
       const out = await (await this.client()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
@@ -119,8 +141,13 @@ export class S3Remote implements Remote {
         });
         await upload.done();
       } else {
-        // A buffer, not a stream: the SDK can resend it on a retry, and no store sees chunk framing.
+        // A buffer, not a stream: it can be resent on a retry, and no store sees chunk framing.
         const data = 'path' in body ? await readFile(body.path) : body.data;
+        const http = this.http;
+        if (http) {
+          const buffer = Buffer.from(typeof data === 'string' ? Buffer.from(data) : data);
+          return await this.retry(() => http.putIfAbsent(this.bucket, this.key(key), buffer, options.contentType));
+        }
         const { PutObjectCommand } = await loadSdk();
         await (await this.client()).send(new PutObjectCommand({ ...params, Body: data }));
       }
@@ -132,6 +159,8 @@ export class S3Remote implements Remote {
   }
 
   async read(key: string): Promise<Uint8Array | undefined> {
+    const http = this.http;
+    if (http) return this.retry(() => http.get(this.bucket, this.key(key)));
     try {
       const { GetObjectCommand } = await loadSdk();
       const out = await (await this.client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
@@ -143,6 +172,7 @@ export class S3Remote implements Remote {
   }
 
   async download(key: string, file: string): Promise<boolean> {
+    if (this.http) return this.http.download(this.bucket, this.key(key), file); // the caller retries with a fresh file
     let out;
     try {
       const { GetObjectCommand } = await loadSdk();
@@ -162,6 +192,7 @@ export class S3Remote implements Remote {
   }
 
   async close(): Promise<void> {
+    this.http?.close();
     if (this.clientPromise) (await this.clientPromise).destroy();
   }
 }

@@ -1,0 +1,158 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** An S3 error with the fields the SDK's errors have, so one retry rule and one 404/412 test fit both. */
+export class S3HttpError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(status: number, code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+/**
+ * The few S3 calls that dominate data transfers (HEAD, GET, single PUT), signed with SigV4 and sent over a
+ * keep-alive agent, for path-style S3-compatible endpoints. Measured here against radosgw: the same HEAD+PUT
+ * loop costs about a quarter of the CPU of @aws-sdk/client-s3, whose middleware stack made the client, not the
+ * server, the bottleneck for 20,000 small files on two cores. Credentials still come from the SDK's chain.
+ */
+export class S3Http {
+  private readonly url: URL;
+  private readonly agent: HttpAgent;
+  private readonly region: string;
+  private readonly credentials: () => Promise<Credentials>;
+  private signingKey: { date: string; secret: string; key: Buffer } | undefined;
+
+  constructor(endpoint: string, region: string, credentials: () => Promise<Credentials>, maxSockets: number) {
+    this.url = new URL(endpoint);
+    this.region = region;
+    this.credentials = credentials;
+    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
+  }
+
+  /** Status and headers of a HEAD; 404 is a result, not an error. */
+  async head(bucket: string, key: string): Promise<{ status: number; size: number }> {
+    const res = await this.send('HEAD', bucket, key);
+    res.resume();
+    if (res.statusCode !== 200 && res.statusCode !== 404) throw await this.error(res);
+    return { status: res.statusCode, size: Number(res.headers['content-length'] ?? 0) };
+  }
+
+  /** A conditional PUT (`If-None-Match: *`) with Content-MD5, so the store rejects a body damaged in transit. */
+  async putIfAbsent(bucket: string, key: string, body: Buffer, contentType?: string): Promise<'created' | 'exists'> {
+    const headers: Record<string, string> = {
+      'if-none-match': '*',
+      'content-md5': createHash('md5').update(body).digest('base64'),
+      'content-length': String(body.length),
+    };
+    if (contentType) headers['content-type'] = contentType;
+    const res = await this.send('PUT', bucket, key, headers, body);
+    if (res.statusCode === 412) {
+      res.resume();
+      return 'exists';
+    }
+    if (res.statusCode !== 200) throw await this.error(res);
+    res.resume();
+    return 'created';
+  }
+
+  /** The whole object, or undefined on 404. */
+  async get(bucket: string, key: string): Promise<Buffer | undefined> {
+    const res = await this.send('GET', bucket, key);
+    if (res.statusCode === 404) {
+      res.resume();
+      return undefined;
+    }
+    if (res.statusCode !== 200) throw await this.error(res);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    checkLength(res, body.length, key);
+    return body;
+  }
+
+  /** Streams the object into `file` (created, must not exist); false on 404. A short body is a reset. */
+  async download(bucket: string, key: string, file: string): Promise<boolean> {
+    const res = await this.send('GET', bucket, key);
+    if (res.statusCode === 404) {
+      res.resume();
+      return false;
+    }
+    if (res.statusCode !== 200) throw await this.error(res);
+    const out = createWriteStream(file, { flags: 'wx' });
+    let received = 0;
+    res.on('data', (chunk: Buffer) => (received += chunk.length));
+    await pipeline(res, out);
+    checkLength(res, received, key);
+    return true;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async send(method: string, bucket: string, key: string, extra: Record<string, string> = {}, body?: Buffer): Promise<IncomingMessage> {
+    const creds = await this.credentials();
+    const now = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const date = now.slice(0, 8);
+    const basePath = this.url.pathname.replace(/\/+$/, '');
+    const path = `${basePath}/${encodeSegment(bucket)}/${key.split('/').map(encodeSegment).join('/')}`;
+    const headers: Record<string, string> = {
+      ...extra,
+      host: this.url.host,
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      'x-amz-date': now,
+    };
+    if (creds.sessionToken) headers['x-amz-security-token'] = creds.sessionToken;
+    const signed = Object.keys(headers).filter((h) => h !== 'content-length').sort();
+    const canonical = [method, path, '', ...signed.map((h) => `${h}:${(headers[h] as string).trim()}`), '', signed.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
+    const scope = `${date}/${this.region}/s3/aws4_request`;
+    const toSign = `AWS4-HMAC-SHA256\n${now}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
+    const signature = createHmac('sha256', this.key(date, creds.secretAccessKey)).update(toSign).digest('hex');
+    headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
+    const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send({ hostname: this.url.hostname, port: this.url.port, method, path, headers, agent: this.agent }, resolve);
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  private key(date: string, secret: string): Buffer {
+    if (this.signingKey?.date !== date || this.signingKey.secret !== secret) {
+      const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
+      this.signingKey = { date, secret, key: hmac(hmac(hmac(hmac(`AWS4${secret}`, date), this.region), 's3'), 'aws4_request') };
+    }
+    return this.signingKey.key;
+  }
+
+  private async error(res: IncomingMessage): Promise<S3HttpError> {
+    let text = '';
+    for await (const chunk of res) text += (chunk as Buffer).toString();
+    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP${res.statusCode}`;
+    const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? (res.statusMessage || 'request failed');
+    return new S3HttpError(res.statusCode ?? 0, code, message);
+  }
+}
+
+/** RFC 3986 encoding of one path segment, as SigV4 expects for S3 (no double encoding). */
+function encodeSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function checkLength(res: IncomingMessage, received: number, key: string): void {
+  const expected = res.headers['content-length'];
+  if (expected !== undefined && Number(expected) !== received) {
+    throw Object.assign(new Error(`${key}: got ${received} of ${expected} bytes`), { code: 'ECONNRESET' });
+  }
+}
