@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { silentLogger } from '../../../src/log.ts';
+import { publishModel, versionFiles } from '../../../src/model/publish.ts';
 import { startS3Target, type S3Target } from '../../helpers/s3-servers.ts';
 import { publishSuite, workspace } from '../publish/suite.ts';
 
@@ -47,5 +48,27 @@ describe('mlops publish --remote s3://… --endpoint', () => {
     );
     const second = await run();
     expect(second.json).toMatchObject({ status: 'unchanged', version: first.json.version, created: [] });
+  });
+});
+
+describe('publish when the connection breaks on model.json', () => {
+  it('fails, leaves no model.json, and a re-run sends only model.json', async () => {
+    const bucket = await target.newBucket();
+    const proxy = await target.proxy();
+    const remote = target.remote(`s3://${bucket}`, { endpoint: proxy.endpoint, maxAttempts: 2 });
+    proxy.setFault((req) => (req.method === 'PUT' && req.url.includes('/model.json') ? 'reset-request' : 'pass'));
+    const cwd = workspace();
+    const settings = { modelDir: 'churn', name: 'churn' };
+    const deps = { remote, logger: silentLogger, cwd, env: {} };
+    await expect(publishModel(settings, deps)).rejects.toThrow();
+    const { version } = await versionFiles(settings, cwd);
+    expect(await target.get(bucket, `models/churn/${version}/model.json`)).toBeUndefined();
+    expect(await target.get(bucket, `models/churn/${version}/model.onnx`)).toBeDefined();
+    proxy.setFault(undefined);
+    const putsBefore = proxy.count('PUT');
+    const resumed = await publishModel(settings, deps);
+    expect(resumed).toMatchObject({ status: 'published', created: [`models/churn/${version}/model.json`] });
+    expect(proxy.count('PUT') - putsBefore).toBe(1);
+    await remote.close();
   });
 });
