@@ -126,6 +126,38 @@ async function makeEdit(change: ChangeSource, logger: Logger, diffs: string[], r
   };
 }
 
+/** The bump request with this run's version, storage URI and provenance (the data versions from the model card). */
+function withProvenance(settings: PullRequestSettings, card: ModelCard | undefined, version: string): ChangeSource {
+  if (settings.change.kind !== 'bump') return settings.change;
+  const bump = settings.change.bump;
+  return {
+    ...settings.change,
+    bump: {
+      ...bump,
+      modelVersion: version,
+      storageUri: settings.storageUri || bump.storageUri,
+      commit: settings.commit || bump.commit,
+      runUrl: settings.runUrl || bump.runUrl,
+      data: bump.data || card?.data.map((d) => `${d.path}:${d.md5}`).join(',') || undefined,
+    },
+  };
+}
+
+/** Reads the model a manifest deploys (its model.json on the remote), for the PR's comparison table. */
+function deployedReader(remote: string, openRemote: (url: string) => Remote, logger: Logger) {
+  return async (manifest: string): Promise<Deployed> => {
+    // The comparison is a courtesy to reviewers: when it cannot be read, say why and carry on.
+    try {
+      const found = await productionBaseline({ manifest, remote }, { cwd: dirname(manifest), logger, openRemote });
+      const version = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
+      return found && version ? { version, metrics: found.metrics } : undefined;
+    } catch (error) {
+      logger.warning(`no metrics comparison in the PR: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  };
+}
+
 /** Commits the change on `mlops/<model>/<environment>`, pushes it and opens or updates the PR (or writes it to a file). */
 export async function runPullRequest(settings: PullRequestSettings, deps: PullRequestDeps = {}): Promise<PullRequestRunResult> {
   const logger = deps.logger ?? silentLogger;
@@ -139,38 +171,10 @@ export async function runPullRequest(settings: PullRequestSettings, deps: PullRe
   if (!version) throw badInput('model-version', '', 'is unknown: give model-card (the model.json from publish), model-version, or a storage-uri ending in the version');
   if (card && card.name !== settings.model) logger.warning(`model-card names model ${JSON.stringify(card.name)} but model is ${JSON.stringify(settings.model)}`);
 
-  const change: ChangeSource =
-    settings.change.kind === 'bump'
-      ? {
-          ...settings.change,
-          bump: {
-            ...settings.change.bump,
-            modelVersion: version,
-            storageUri: settings.storageUri || settings.change.bump.storageUri,
-            commit: settings.commit || settings.change.bump.commit,
-            runUrl: settings.runUrl || settings.change.bump.runUrl,
-            data: settings.change.bump.data || card?.data.map((d) => `${d.path}:${d.md5}`).join(',') || undefined,
-          },
-        }
-      : settings.change;
   const diffs: string[] = [];
   const deployed: { value: Deployed } = { value: undefined };
-  const { remote, openRemote } = { remote: settings.remote, openRemote: deps.openRemote };
-  const readDeployed =
-    remote && openRemote && !settings.baseline
-      ? async (manifest: string): Promise<Deployed> => {
-          // The comparison is a courtesy to reviewers: when it cannot be read, say why and carry on.
-          try {
-            const found = await productionBaseline({ manifest, remote }, { cwd: dirname(manifest), logger, openRemote });
-            const version = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
-            return found && version ? { version, metrics: found.metrics } : undefined;
-          } catch (error) {
-            logger.warning(`no metrics comparison in the PR: ${error instanceof Error ? error.message : String(error)}`);
-            return undefined;
-          }
-        }
-      : undefined;
-  const edit = await makeEdit(change, logger, diffs, readDeployed, deployed);
+  const readDeployed = settings.remote && deps.openRemote && !settings.baseline ? deployedReader(settings.remote, deps.openRemote, logger) : undefined;
+  const edit = await makeEdit(withProvenance(settings, card, version), logger, diffs, readDeployed, deployed);
   const title = settings.title || pullRequestTitle({ model: settings.model, environment: settings.environment, version });
   const pushed = await pushBranch({
     remoteUrl: target.url,
