@@ -169,13 +169,9 @@ function childMap(ctx: Context, map: YAMLMap, key: string, path: string): { map:
   const pair = findPair(map, key);
   if (!pair) return undefined;
   const value = pair.value;
-  if (isAliasNode(value)) throw refuse(ctx, path, 'is an alias (*name): edit the anchored value, or write it out here');
+  if (isAlias(value)) throw refuse(ctx, path, 'is an alias (*name): edit the anchored value, or write it out here');
   if (!isMap(value)) return undefined;
   return { map: value, pair };
-}
-
-function isAliasNode(node: unknown): boolean {
-  return isAlias(node);
 }
 
 /** Sets (or with create-missing adds) a scalar field of `map`; records the change and the expected object. */
@@ -198,13 +194,12 @@ function setField(
     return;
   }
   const node = pair.value;
-  if (isAliasNode(node)) throw refuse(ctx, fieldPath, `is an alias (*name): edit the anchored value, or write ${JSON.stringify(value)} out here`);
+  if (isAlias(node)) throw refuse(ctx, fieldPath, `is an alias (*name): edit the anchored value, or write ${JSON.stringify(value)} out here`);
   if (!isScalar(node) && !isNullScalar(node)) throw refuse(ctx, fieldPath, `is not a single value: cannot set it to ${JSON.stringify(value)}`);
   const current = isScalar(node) ? (node.value as unknown) : null;
-  const same = typeof value === 'number' ? current === value : current === value && node !== null;
-  if (same) return;
-  if (!isScalar(node) || node.range === undefined || node.range === null || node.source === '' && current === null) {
-    // `key:` with nothing after it: add the value after the key.
+  if (current === value) return;
+  if (!isScalar(node) || !node.range || (node.source === '' && current === null)) {
+    // `key:` with nothing after it: add the value after the colon.
     const keyEnd = (pair.key as Node).range?.[1] ?? 0;
     const colon = ctx.text.indexOf(':', keyEnd);
     ctx.edits.push({ start: colon + 1, end: colon + 1, text: ` ${typeof value === 'number' ? value : JSON.stringify(value)}`, depth: where.jsPath.length });
@@ -318,7 +313,7 @@ function setAnnotations(ctx: Context, root: YAMLMap, annotations: [string, strin
     for (const [key, value] of annotations) ctx.changes.push({ path: `metadata.annotations[${JSON.stringify(key)}]`, to: value });
     return;
   }
-  if (isAliasNode(pair.value)) throw refuse(ctx, 'metadata.annotations', 'is an alias (*name): write the annotations out here');
+  if (isAlias(pair.value)) throw refuse(ctx, 'metadata.annotations', 'is an alias (*name): write the annotations out here');
   if (!isMap(pair.value)) throw refuse(ctx, 'metadata.annotations', 'is not a map of key: value');
   const map = pair.value;
   const missing: NewEntry[] = [];

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, parse, Scalar, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, parse, Scalar, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 
 /**
  * Byte-preserving edits: each change is a splice into the ORIGINAL text at a node's source range,
@@ -215,4 +215,3 @@ export function isNullScalar(node: unknown): boolean {
   return node === null || node === undefined || (isScalar(node) && node.value === null);
 }
 
-export { isAlias, isMap, isScalar, isSeq };
