@@ -33,6 +33,10 @@ export function parseManifest(text: string, file: string): ParsedManifest {
   for (const document of documents) {
     const error = document.errors[0];
     if (error) {
+      // The parser recurses per nesting level and reports running out of stack as a syntax error.
+      if (error.message.includes('Maximum call stack')) {
+        throw new UsageError(`${file}: nests deeper than ${MAX_DEPTH} levels, which no Kubernetes manifest needs: refusing to read it`);
+      }
       const what = error.code === 'DUPLICATE_KEY' ? 'has a duplicate key' : 'is not valid YAML';
       throw new UsageError(`${file}: ${what} (${firstLine(error.message)}): fix the file, nothing was changed`);
     }

@@ -54,6 +54,12 @@ const REFUSALS: Refusal[] = [
     says: ['inference.yaml', 'deeper than 64'],
   },
   {
+    name: 'nesting deep enough to exhaust the parser\'s stack',
+    source: { text: `kind: InferenceService\nmetadata: {name: x}\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n` },
+    args: ['--storage-uri', URI],
+    says: ['inference.yaml', 'deeper than 64'],
+  },
+  {
     name: 'duplicate keys',
     source: { text: 'kind: InferenceService\nmetadata:\n  name: x\nspec:\n  predictor:\n    model:\n      storageUri: s3://a/b/\n      storageUri: s3://c/d/\n' },
     args: ['--storage-uri', URI],
