@@ -65,3 +65,23 @@ describe('npm run demo (mlops demo), Node leg, twice', () => {
     expect(gitops('log', '--format=%s', 'main')).toBe(`Deploy churn ${second} to production\nDeploy churn ${first.version} to production\nGitOps skeleton from mlops-actions manifests/\n`);
   });
 });
+
+describe('mlops demo with the Python leg (Debian python3 with numpy, scikit-learn and onnx, as .ci/run installs)', () => {
+  it('trains and gates both languages together', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-demo-python-'));
+    try {
+      const out: string[] = [];
+      const code = await main(['demo', '--workdir', dir, '--no-merge'], { cwd: dir, env: { ...process.env }, logger: { debug() {}, info() {}, notice() {}, warning() {}, error() {} }, out: (t) => out.push(t) });
+      expect(code).toBe(0);
+      const summary = out.join('\n');
+      expect(summary).toMatch(/leg node-\d+ +accuracy 0\.\d{4}/);
+      expect(summary).toMatch(/leg python-3 +accuracy 0\.\d{4}/);
+      expect(summary).toContain('pull request created: mlops/churn/production -> main\n');
+      expect(summary).toContain('Run it again: the next model is gated against this one as production');
+      // --no-merge: main still deploys the skeleton's placeholder.
+      expect(execFileSync('git', ['--git-dir', join(dir, 'gitops.git'), 'show', `main:${MANIFEST}`], { encoding: 'utf8' })).toContain('sha256-0000000000000000');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
