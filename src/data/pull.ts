@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
-import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, lstat, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { constants, mkdirSync } from 'node:fs';
+import { chmod, copyFile, lstat, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { Remote } from '../storage/remote.ts';
@@ -91,6 +92,7 @@ async function fetchObjects(
   const needed = md5s.filter((m) => !cached.has(m));
   result.skipped += md5s.length - needed.length;
   if (needed.length === 0) return;
+  for (const dir of new Set(needed.map((m) => dirname(ws.cachePath(m))))) mkdirSync(dir, { recursive: true });
   ws.progress.start(label, needed.length, 0);
   let failure: unknown;
   try {
@@ -116,43 +118,57 @@ async function fetchObjects(
   }
 }
 
-/** Downloads one object into the cache; undefined when the remote lacks it. Throws on an MD5 mismatch. */
+let tempCounter = 0;
+const tempSuffix = () => `.${process.pid}-${tempCounter++}.tmp`;
+
+/** Downloads one object into the cache, hashing as it arrives; undefined when the remote lacks it. Throws on an MD5 mismatch. */
 async function fetchOne(ws: Workspace, remote: Remote, md5: string): Promise<number | undefined> {
   const target = ws.cachePath(md5);
-  await mkdir(dirname(target), { recursive: true });
   const key = remoteKey(md5);
   return withRetry(async () => {
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    const temp = `${target}${tempSuffix()}`;
+    let renamed = false;
     try {
-      if (!(await remote.download(key, temp))) return undefined;
-      const actual = await md5File(temp);
+      const hash = createHash('md5');
+      let hashed = 0;
+      const found = await remote.download(key, temp, {
+        onData: (chunk) => {
+          hash.update(chunk);
+          hashed += chunk.length;
+        },
+      });
+      if (!found) return undefined;
+      const { size } = await stat(temp);
+      // A remote that does not report chunks (onData is optional for implementations) is hashed from the file.
+      const actual = hashed === size ? hash.digest('hex') : await md5File(temp);
       if (actual !== md5) {
         throw Object.assign(new Error(`${remote.url}/${key}: content has MD5 ${actual}, expected ${md5}: the remote object is corrupt; nothing was written`), { corrupt: true });
       }
-      const { size } = await stat(temp);
       await rename(temp, target);
+      renamed = true;
       return size;
     } finally {
-      await rm(temp, { force: true });
+      if (!renamed) await rm(temp, { force: true });
     }
   });
 }
 
 async function checkout(ws: Workspace, plan: Placement[], limit: ReturnType<typeof pLimit>): Promise<void> {
+  for (const dir of new Set(plan.map((p) => dirname(p.absolute)))) mkdirSync(dir, { recursive: true });
   await Promise.all(
     plan.map((p) =>
       limit(async () => {
         const existing = await lstat(p.absolute).catch(() => undefined);
         if (existing?.isDirectory()) throw badInput('targets', p.key, 'is a directory in the workspace but a file in the data: move it away and pull again');
         if (existing?.isFile() && ws.state.get(p.key, existing.size, existing.mtimeMs, existing.ino) === p.md5) return;
-        await mkdir(dirname(p.absolute), { recursive: true });
-        const temp = `${p.absolute}.${randomBytes(6).toString('hex')}.tmp`;
+        const temp = `${p.absolute}${tempSuffix()}`;
         try {
-          await copyFile(ws.cachePath(p.md5), temp);
+          await copyFile(ws.cachePath(p.md5), temp, constants.COPYFILE_FICLONE);
           await chmod(temp, 0o644); // cache objects are read-only; the workspace copy is the user's to edit
           await rename(temp, p.absolute);
-        } finally {
+        } catch (error) {
           await rm(temp, { force: true });
+          throw error;
         }
         const s = await stat(p.absolute);
         ws.state.set(p.key, s.size, s.mtimeMs, s.ino, p.md5);

@@ -19,6 +19,11 @@ export interface PutOptions {
   knownAbsent?: boolean;
 }
 
+export interface DownloadOptions {
+  /** Sees every chunk as it is written (to hash while downloading instead of reading the file again). */
+  onData?(chunk: Uint8Array): void;
+}
+
 export interface Remote {
   /** The URL the user gave, normalised (`s3://bucket/prefix`, `/abs/dir`). */
   readonly url: string;
@@ -32,7 +37,7 @@ export interface Remote {
   /** Whole object in memory, or undefined when absent. For small objects (manifests, model cards). */
   read(key: string): Promise<Uint8Array | undefined>;
   /** Streams an object to `file` (which must not exist yet); false when the object is absent. */
-  download(key: string, file: string): Promise<boolean>;
+  download(key: string, file: string, options?: DownloadOptions): Promise<boolean>;
   /** Releases sockets and handles. */
   close(): Promise<void>;
 }

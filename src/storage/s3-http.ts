@@ -82,7 +82,7 @@ export class S3Http {
   }
 
   /** Streams the object into `file` (created, must not exist); false on 404. A short body is a reset. */
-  async download(bucket: string, key: string, file: string): Promise<boolean> {
+  async download(bucket: string, key: string, file: string, onData?: (chunk: Uint8Array) => void): Promise<boolean> {
     const res = await this.send('GET', bucket, key);
     if (res.statusCode === 404) {
       res.resume();
@@ -91,7 +91,10 @@ export class S3Http {
     if (res.statusCode !== 200) throw await this.error(res);
     const out = createWriteStream(file, { flags: 'wx' });
     let received = 0;
-    res.on('data', (chunk: Buffer) => (received += chunk.length));
+    res.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      onData?.(chunk);
+    });
     await pipeline(res, out);
     checkLength(res, received, key);
     return true;

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { badInput } from '../errors.ts';
-import { objectKey, type Body, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
+import { objectKey, type Body, type DownloadOptions, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
 import { withRetry } from './retry.ts';
 import { S3Http, type Credentials } from './s3-http.ts';
 
@@ -171,8 +171,9 @@ export class S3Remote implements Remote {
     }
   }
 
-  async download(key: string, file: string): Promise<boolean> {
-    if (this.http) return this.http.download(this.bucket, this.key(key), file); // the caller retries with a fresh file
+  async download(key: string, file: string, options: DownloadOptions = {}): Promise<boolean> {
+    // No retry here: a retry needs a fresh file, which the caller owns.
+    if (this.http) return this.http.download(this.bucket, this.key(key), file, options.onData);
     let out;
     try {
       const { GetObjectCommand } = await loadSdk();
@@ -182,6 +183,7 @@ export class S3Remote implements Remote {
       throw error;
     }
     const bodyStream = out.Body as Readable;
+    if (options.onData) bodyStream.on('data', options.onData);
     await pipeline(bodyStream, createWriteStream(file, { flags: 'wx' }));
     if (out.ContentLength !== undefined) {
       const { size } = await stat(file);
