@@ -45,6 +45,7 @@ export async function startGitHttpServer(options: { projectRoot: string; user: s
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    cgi.stdin.on('error', () => {}); // the backend may exit before reading a refused push's body
     req.pipe(cgi.stdin);
     cgi.stderr.resume();
     let head = Buffer.alloc(0);
