@@ -88,9 +88,6 @@ function feeder(ort: OnnxRuntime, plan: InputPlan, columns: Float64Array[]) {
 }
 
 function labels(table: Table, label: string, task: Task, classes: number): Float64Array {
-  if (!table.values.has(label)) {
-    throw new UsageError(`label: ${JSON.stringify(label)} is not a column of ${table.file}; found ${table.columns.join(', ')}: give the label column's name`);
-  }
   const raw = table.values.get(label) as unknown[];
   const out = new Float64Array(table.rows);
   for (let i = 0; i < table.rows; i++) {
@@ -137,6 +134,9 @@ export async function evaluateModel(settings: EvaluateSettings, deps: EvaluateDe
   }
   const table = readTable(settings.data);
   if (table.rows === 0) throw new UsageError(`data: ${settings.data} has no rows: the holdout must have at least one row`);
+  if (!table.values.has(settings.label)) {
+    throw new UsageError(`label: ${JSON.stringify(settings.label)} is not a column of ${table.file}; found ${table.columns.join(', ')}: give the label column's name`);
+  }
 
   const ort = deps.ort ?? (await loadOnnxRuntime({ logger: deps.logger })).ort;
   const session = await openSession(ort, settings.model, bytes);
