@@ -172,7 +172,7 @@ async function attemptOnce(git: Git, settings: BranchPushSettings, base: string,
   if (now.get(`refs/heads/${base}`) !== baseCommit) return { kind: 'retry', reason: `${base} moved while preparing the commit` };
 
   const pushed = await git.run(
-    ['push', '--porcelain', '--quiet', `--force-with-lease=refs/heads/${branch}:${existing ?? ''}`, 'origin', '--end-of-options', `${commit}:refs/heads/${branch}`],
+    ['push', '--porcelain', '--quiet', '--no-verify', `--force-with-lease=refs/heads/${branch}:${existing ?? ''}`, 'origin', '--end-of-options', `${commit}:refs/heads/${branch}`],
     { allowFailure: true },
   );
   if (pushed.code !== 0) {
