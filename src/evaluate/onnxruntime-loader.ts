@@ -42,7 +42,7 @@ export interface LoadOptions {
 }
 
 export function cacheDir(options: Pick<LoadOptions, 'env' | 'toolCache' | 'version'>): string {
-  const root = options.toolCache ?? options.env?.RUNNER_TOOL_CACHE ?? join(tmpdir(), 'mlops-actions-tool-cache');
+  const root = options.toolCache ?? (options.env ?? process.env).RUNNER_TOOL_CACHE ?? join(tmpdir(), 'mlops-actions-tool-cache');
   return join(root, 'mlops-actions-onnxruntime', options.version ?? ONNXRUNTIME_VERSION, `${process.platform}-${process.arch}`);
 }
 
