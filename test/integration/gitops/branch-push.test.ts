@@ -77,10 +77,10 @@ describe.each(['file', 'http'] as const)('pushBranch over %s://', (transport) =>
   }
 
   /** Nothing the run left behind, logged or spawned carries the token. */
-  function expectTokenNowhere() {
+  function expectTokenNowhere({ pushed = true } = {}) {
     const secrets = [TOKEN, basicCredential(TOKEN)];
     const argv = readFileSync(argvLog, 'utf8');
-    expect(argv).toContain('push'); // the log did capture git's argv
+    expect(argv).toContain(pushed ? 'push' : 'fetch'); // the log did capture git's argv
     const config = readFileSync(join(bare, 'config'), 'utf8');
     const leftovers = readdirSync(tempDir);
     for (const secret of secrets) {
@@ -151,6 +151,20 @@ describe.each(['file', 'http'] as const)('pushBranch over %s://', (transport) =>
     expect(result).toMatchObject({ operation: 'updated', attempts: 2 });
     expect(showFile(bare, BRANCH, FILE)).toContain('sha256-eeeeeeeeeeeeeeee');
     expectTokenNowhere();
+  });
+
+  it('gives up after maxAttempts when the base keeps moving, pushing nothing', async () => {
+    let calls = 0;
+    const edit: Edit = async (worktree) => {
+      calls++;
+      humanCommit(root, bare, 'main', 'README.md', `merge ${calls}\n`);
+      await setVersion('sha256-ffffffffffffffff')(worktree);
+    };
+    await expect(pushBranch(settings(edit, { maxAttempts: 2 }))).rejects.toThrow(/^gave up after 2 attempts: main or mlops\/churn\/staging kept moving on /);
+    expect(calls).toBe(2);
+    expect(git(bare, ['branch', '--list', BRANCH]).trim()).toBe('');
+    expect(readFileSync(argvLog, 'utf8')).not.toMatch(/(^| )push /m);
+    expectTokenNowhere({ pushed: false });
   });
 
   it('refuses to overwrite a human commit on our branch unless force is set', async () => {
