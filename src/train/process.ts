@@ -68,6 +68,15 @@ export function runProcess(options: ProcessOptions): Promise<ProcessResult> {
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), options.graceMs ?? 5000);
     }, options.timeoutMs);
+    // The program runs in its own process group, so a cancelled job's signal would not reach it: pass it on.
+    const forward = (signal: NodeJS.Signals) => {
+      killGroup(child.pid, 'SIGTERM');
+      process.removeListener('SIGINT', forward);
+      process.removeListener('SIGTERM', forward);
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', forward);
+    process.once('SIGTERM', forward);
     const onData = (data: Buffer) => {
       const text = data.toString('utf8');
       remember(text);
@@ -81,6 +90,8 @@ export function runProcess(options: ProcessOptions): Promise<ProcessResult> {
       finished = true;
       clearTimeout(timer);
       clearTimeout(killTimer);
+      process.removeListener('SIGINT', forward);
+      process.removeListener('SIGTERM', forward);
       if (options.protectOutput) write(`${lastChar === '\n' ? '' : '\n'}::${token}::\n`);
     };
     child.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,4 +1,5 @@
 // runTraining with real child processes: what it records, what the program sees, and every way it refuses.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,23 @@ console.log('started'); setInterval(() => {}, 1000);`);
     const message = await refusal(runTraining(settings(argv, { timeout: '700ms' }), deps()));
     expect(message).toMatch(/^timeout: "0.7s" was reached/);
     expect(message).toContain('| started');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(join(ws, 'late'))).toBe(false);
+  });
+
+  it('passes a cancellation (SIGTERM to mlops train) on to the whole process group', async () => {
+    program(`
+require('node:child_process').spawn(process.execPath, ['-e', "setTimeout(() => require('node:fs').writeFileSync('late', 'x'), 1500)"], { stdio: 'ignore' });
+console.log('started'); setInterval(() => {}, 1000);`);
+    const cli = spawn(process.execPath, [join(import.meta.dirname, '../../../bin/mlops.js'), 'train', '--', process.execPath, 'program.cjs'], { cwd: ws, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    await new Promise<void>((resolve) => cli.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('started')) resolve();
+    }));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => cli.on('exit', (_, signal) => resolve(signal)));
+    cli.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
     await new Promise((r) => setTimeout(r, 1500));
     expect(existsSync(join(ws, 'late'))).toBe(false);
   });
