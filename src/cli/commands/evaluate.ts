@@ -45,7 +45,7 @@ export const command: Command = {
     const at = (p: string) => resolve(ctx.cwd, p);
     const result = await evaluateModel({ ...settings, model: at(settings.model), data: at(settings.data), out: at(settings.out) }, { logger: ctx.logger });
     if (values.json) {
-      ctx.out(JSON.stringify({ metrics: result.metrics, out: result.out, rows: result.rows, features: result.features, output: result.output.name }));
+      ctx.out(JSON.stringify({ metrics: result.metrics, out: result.out, rows: result.rows, features: result.features, inputs: result.inputs, output: result.output }));
     } else {
       const shown = Object.entries(result.metrics).filter(([k]) => !k.startsWith('confusion_matrix.'));
       ctx.out([`wrote ${result.out} (${result.rows} rows)`, ...shown.map(([k, v]) => `  ${k.padEnd(22)} ${Number.isInteger(v) ? v : v.toPrecision(6)}`)].join('\n'));
