@@ -150,16 +150,24 @@ export async function evaluateModel(settings: EvaluateSettings, deps: EvaluateDe
   const outputs = tensorInfo(session.outputMetadata);
   const plan = planInputs(inputs, metadata, table.columns, settings.label, settings.features);
   const output = pickOutput(outputs, settings.task);
-  const width = output.shape.length === 2 && typeof output.shape[1] === 'number' && output.shape[1] > 0 ? output.shape[1] : 1;
+  deps.logger.info(`model inputs ${describe(inputs)}; outputs ${describe(outputs)}; scoring ${output.name}`);
+  const columns = plan.features.map((f) => numericColumn(table, f));
+  const feeds = feeder(ort, plan, columns);
+  const rows = table.rows;
+  // The class count comes from the declared shape, or from one row's output when the model leaves it symbolic.
+  let width = output.shape.length === 2 && typeof output.shape[1] === 'number' && output.shape[1] > 0 ? output.shape[1] : undefined;
+  if (width === undefined) {
+    const probe = (await session.run(feeds(0, 1), [output.name]))[output.name] as Tensor;
+    width = probe.dims.length === 2 ? (probe.dims[1] as number) : 1;
+  }
   const classes = settings.task === 'regression' ? 1 : width === 1 ? 2 : width;
   if (settings.task === 'binary' && classes !== 2) {
     throw new UsageError(`task: "binary" but the model's output ${output.name} has ${classes} classes: use --task multiclass`);
   }
-  deps.logger.info(`model inputs ${describe(inputs)}; outputs ${describe(outputs)}; scoring ${output.name}`);
+  if (settings.task === 'regression' && width !== 1) {
+    throw new UsageError(`task: "regression" but the model's output ${output.name} has ${width} values per row: use --task binary or multiclass`);
+  }
   const truth = labels(table, settings.label, settings.task, classes);
-  const columns = plan.features.map((f) => numericColumn(table, f));
-  const feeds = feeder(ort, plan, columns);
-  const rows = table.rows;
 
   // Scores every row in batches; P(class) for classification, the value for regression.
   const scoreAll = async (): Promise<Float64Array> => {

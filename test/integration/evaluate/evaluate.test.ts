@@ -133,7 +133,7 @@ function tinyModel(kind: 'multiclass' | 'regression'): string {
           ],
           initializer: [f('W', [2, 3], [2, -1, 0, 0, 1, -2]), f('b', [3], [0, 0.1, 0.2])],
           input: [info('x', ['N', 2])],
-          output: [info('class_probabilities', ['N', 3])],
+          output: [info('class_probabilities', ['N', 'classes'])], // symbolic: evaluate learns K from a probe run
         }
       : {
           name: 'linear',
