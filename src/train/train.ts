@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError, badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMetricsFile } from '../metrics/read.ts';
+import { onnxProblem } from '../onnx/check.ts';
 import type { ArtifactUploader, UploadResult } from './artifact.ts';
 import { runProcess } from './process.ts';
 import {
@@ -131,6 +132,10 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   }
   const modelFiles = listFiles(modelDir);
   if (modelFiles.length === 0) throw badInput('model-dir', settings.modelDir, 'is empty after training: the command must write the model files there');
+  for (const file of modelFiles.filter((f) => f.endsWith('.onnx'))) {
+    const problem = onnxProblem(file);
+    if (problem) throw badInput('model-dir', toPosix(relative(cwd, file)), `cannot be loaded: ${problem}`);
+  }
   if (!existsSync(metricsPath)) throw badInput('metrics', settings.metrics, `was not written by the command (looked in ${cwd})`);
   await readMetricsFile(metricsPath, `metrics: ${settings.metrics}`);
 

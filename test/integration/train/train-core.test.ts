@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isUsageError } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/log.ts';
+import { buildLinearClassifier } from '../../../src/onnx/linear-classifier.ts';
 import type { ArtifactUploader } from '../../../src/train/artifact.ts';
 import { localArtifactUploader } from '../../../src/train/artifact.ts';
 import { trainSettings } from '../../../src/train/settings.ts';
@@ -20,6 +21,7 @@ beforeEach(() => {
   ws = mkdtempSync(join(tmpdir(), 'mlops-train-'));
   output = '';
   uploads = [];
+  writeFileSync(join(ws, 'tiny.onnx'), buildLinearClassifier({ features: ['a'], numeric: [{ index: 0, mean: 0, scale: 1 }], categorical: [], weights: [1], intercept: 0, producer: { name: 'test', version: '1' } }));
 });
 afterEach(() => rmSync(ws, { recursive: true, force: true }));
 
@@ -31,7 +33,7 @@ function program(source: string): string[] {
 
 const WRITES_OUTPUTS = `
 fs.mkdirSync('model', { recursive: true });
-fs.writeFileSync('model/model.onnx', 'not really onnx');
+fs.copyFileSync('tiny.onnx', 'model/model.onnx');
 fs.writeFileSync('metrics.json', JSON.stringify({ accuracy: 0.9, latency: { p99_ms: 3 } }));
 fs.writeFileSync('params.yaml', 'train:\\n  C: 0.5\\n');
 `;
@@ -157,11 +159,18 @@ console.log('started'); setInterval(() => {}, 1000);`);
   it('refuses a missing or empty model folder, a missing metrics file and a metrics file with NaN', async () => {
     expect(await refusal(runTraining(settings(program(`fs.writeFileSync('metrics.json', '{"a": 1}')`)), deps()))).toMatch(/^model-dir: "model" was not written/);
     expect(await refusal(runTraining(settings(program(`fs.mkdirSync('model'); fs.writeFileSync('metrics.json', '{"a": 1}')`)), deps()))).toMatch(/^model-dir: "model" is empty/);
-    expect(await refusal(runTraining(settings(program(`fs.mkdirSync('model', {recursive: true}); fs.writeFileSync('model/m.onnx', 'x'); fs.rmSync('metrics.json', { force: true })`)), deps()))).toMatch(/^metrics: "metrics.json" was not written/);
-    const nan = await refusal(runTraining(settings(program(`fs.mkdirSync('model', {recursive: true}); fs.writeFileSync('model/m.onnx', 'x'); fs.writeFileSync('metrics.json', '{"accuracy": NaN}')`)), deps()));
+    expect(await refusal(runTraining(settings(program(`fs.mkdirSync('model', {recursive: true}); fs.writeFileSync('model/m.bin', 'x'); fs.rmSync('metrics.json', { force: true })`)), deps()))).toMatch(/^metrics: "metrics.json" was not written/);
+    const nan = await refusal(runTraining(settings(program(`fs.mkdirSync('model', {recursive: true}); fs.writeFileSync('model/m.bin', 'x'); fs.writeFileSync('metrics.json', '{"accuracy": NaN}')`)), deps()));
     expect(nan).toContain('metrics.json');
     expect(nan).toContain('accuracy');
     expect(existsSync(join(ws, 'run.json'))).toBe(false);
+  });
+
+  it('refuses an .onnx file that onnxruntime could not load, and uploads nothing', async () => {
+    const write = (bytes: string) => program(`fs.mkdirSync('model', { recursive: true }); fs.writeFileSync('model/model.onnx', ${bytes}); fs.writeFileSync('metrics.json', '{"a": 1}')`);
+    expect(await refusal(runTraining(settings(write(`'not really onnx'`)), deps()))).toMatch(/^model-dir: "model\/model.onnx" cannot be loaded: it is not an ONNX protobuf/);
+    // A valid protobuf declaring IR 14: field 1 (ir_version), varint 14.
+    expect(await refusal(runTraining(settings(write(`Buffer.from([8, 14])`)), deps()))).toMatch(/ir_version 14 is newer than onnxruntime supports/);
   });
 
   it('refuses output paths outside the working directory before running anything', async () => {
