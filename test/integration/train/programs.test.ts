@@ -89,6 +89,12 @@ describe('scripts/train.ts', () => {
     }
   });
 
+  it("passes the ONNX reference checker with full shape inference", async () => {
+    const check = 'import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(m.ir_version, m.opset_import[0].version)';
+    const { stdout } = await run(PYTHON, ['-c', check, join(dir, 'ts-b/model/model.onnx')]);
+    expect(stdout.trim()).toBe('8 13');
+  });
+
   it('declares IR 8 / opset 13, one float32 input [N, F] and probabilities + label outputs', async () => {
     const session = await ort.InferenceSession.create(join(dir, 'ts-b/model/model.onnx'));
     expect(session.inputMetadata).toEqual([{ name: 'input', isTensor: true, type: 'float32', shape: ['N', FEATURES.length] }]);
