@@ -6,18 +6,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { writeDataset } from '../../scripts/generate-data.ts';
 import { runData } from '../data/run.ts';
-import { evaluateModel, DEFAULTS as EVALUATE_DEFAULTS } from '../evaluate/evaluate.ts';
-import { runGate } from '../gates/run.ts';
-import type { GateResult } from '../gates/evaluate.ts';
+import { evaluateModel, DEFAULTS as EVALUATE_DEFAULTS } from '../evaluate/index.ts';
+import { runGate, type GateResult } from '../gates/index.ts';
 import { runPullRequest, type PullRequestRunResult } from '../gitops/pull-request.ts';
 import type { Logger } from '../log.ts';
-import { parseModelCard } from '../model/card.ts';
+import { productionBaseline } from '../model/production-baseline.ts';
 import { publishModel, type PublishResult } from '../model/publish.ts';
 import { renderGateReport } from '../report/index.ts';
 import { LocalRemote } from '../storage/local-remote.ts';
-import { runTraining } from '../train/train.ts';
-import { trainSettings } from '../train/settings.ts';
-import { deployedStorageUri, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
+import { runTraining, trainSettings } from '../train/index.ts';
+import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = 'churn';
@@ -150,22 +148,20 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     logger.notice(`Python leg skipped: ${PYTHON} lacks numpy, scikit-learn or onnx. Enable it with: sudo apt-get install -y python3-numpy python3-sklearn python3-onnx`);
   }
 
-  // 4. Gate all legs together against what production serves now.
-  const productionUri = await deployedStorageUri(paths.gitops, MANIFEST, env);
-  const store = new LocalRemote(paths.modelStore);
+  // 4. Gate all legs together against what production serves now: the model.json of the version that
+  // production's manifest on the GitOps main branch deploys, found the way the gate action finds it.
+  const productionManifest = join(workdir, 'production-manifest.yaml');
+  await writeFile(productionManifest, await manifestOnMain(paths.gitops, MANIFEST, env));
   let production: string | undefined;
-  logger.info(`[run ${runNumber}] 4/6 gate: ${legs.length} leg(s) against production (${productionUri ?? 'nothing deployed'})`);
+  logger.info(`[run ${runNumber}] 4/6 gate: ${legs.length} leg(s) against what ${MANIFEST} deploys on main`);
   const { result: gate, rules } = await runGate(
     { metrics: legs.map((l) => `${l.name}=${l.dir}/metrics.json`), rules: '.mlops-gates.yml', cwd: paths.project },
     {
       logger,
       resolveProductionBaseline: async () => {
-        if (!productionUri?.startsWith(DEMO_BUCKET)) return undefined;
-        const bytes = await store.read(`${productionUri.slice(DEMO_BUCKET.length).replace(/\/$/, '')}/model.json`);
-        if (!bytes) return undefined;
-        const card = parseModelCard(bytes, productionUri);
-        production = card.version;
-        return { source: `production (${card.version})`, metrics: card.metrics };
+        const found = await productionBaseline({ manifest: productionManifest, remote: paths.modelStore }, { cwd: workdir, logger, openRemote: (url) => new LocalRemote(url) });
+        production = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
+        return found;
       },
     },
   );
@@ -189,7 +185,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   logger.info(`[run ${runNumber}] 5/6 publish: best leg ${best.name} to ${paths.modelStore}`);
   result.published = await publishModel(
     { modelDir: `${best.dir}/model`, name: MODEL, metrics: `${best.dir}/metrics.json`, runJson: `${best.dir}/run.json`, dvcFiles: ['data.dvc'], leg: best.name },
-    { remote: store, logger, cwd: paths.project, env },
+    { remote: new LocalRemote(paths.modelStore), logger, cwd: paths.project, env },
   );
   const version = result.published.version;
 

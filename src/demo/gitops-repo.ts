@@ -1,7 +1,6 @@
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { createGit } from '../gitops/git.ts';
 
 /** The demo's GitOps remote: a local bare repository whose main branch starts as a copy of manifests/. */
@@ -29,13 +28,9 @@ export async function seedGitopsRepo(bare: string, manifests: string, env: NodeJ
   }
 }
 
-/** `spec.predictor.model.storageUri` of `file` on the main branch, or undefined. */
-export async function deployedStorageUri(bare: string, file: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const shown = await createGit({ cwd: bare, env }).run(['show', `refs/heads/main:${file}`], { allowFailure: true });
-  if (shown.code !== 0) return undefined;
-  const doc = parse(shown.stdout) as { spec?: { predictor?: { model?: { storageUri?: unknown } } } } | null;
-  const uri = doc?.spec?.predictor?.model?.storageUri;
-  return typeof uri === 'string' ? uri : undefined;
+/** The text of `file` on the main branch. */
+export async function manifestOnMain(bare: string, file: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return (await createGit({ cwd: bare, env }).run(['show', `refs/heads/main:${file}`])).stdout;
 }
 
 /**
