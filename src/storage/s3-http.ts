@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
@@ -32,8 +33,10 @@ export class S3Http {
   private readonly region: string;
   private readonly credentials: () => Promise<Credentials>;
   private signingKey: { date: string; secret: string; key: Buffer } | undefined;
+  private readonly partSize: number;
 
-  constructor(endpoint: string, region: string, credentials: () => Promise<Credentials>, maxSockets: number) {
+  constructor(endpoint: string, region: string, credentials: () => Promise<Credentials>, maxSockets: number, partSize = 16 << 20) {
+    this.partSize = partSize;
     this.url = new URL(endpoint);
     this.region = region;
     this.credentials = credentials;
@@ -81,22 +84,63 @@ export class S3Http {
     return body;
   }
 
-  /** Streams the object into `file` (created, must not exist); false on 404. A short body is a reset. */
+  /**
+   * Writes the object into `file` (created, must not exist); false on 404. Objects larger than one part are
+   * fetched as parallel ranged GETs (a single stream from a loaded gateway is slow), written at their offsets
+   * and handed to `onData` in order, so the caller can still hash while downloading. A short body is a reset.
+   */
   async download(bucket: string, key: string, file: string, onData?: (chunk: Uint8Array) => void): Promise<boolean> {
-    const res = await this.send('GET', bucket, key);
-    if (res.statusCode === 404) {
-      res.resume();
+    const PART_SIZE = this.partSize;
+    const first = await this.send('GET', bucket, key, { range: `bytes=0-${PART_SIZE - 1}` });
+    if (first.statusCode === 404) {
+      first.resume();
       return false;
     }
-    if (res.statusCode !== 200) throw await this.error(res);
-    const out = createWriteStream(file, { flags: 'wx' });
-    let received = 0;
-    res.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      onData?.(chunk);
-    });
-    await pipeline(res, out);
-    checkLength(res, received, key);
+    if (first.statusCode !== 200 && first.statusCode !== 206) throw await this.error(first);
+    const total = first.statusCode === 206 ? Number(/\/(\d+)$/.exec(first.headers['content-range'] ?? '')?.[1]) : Number.NaN;
+    if (!(total > PART_SIZE)) {
+      // Whole object in this response (small, or a store that ignores Range).
+      const out = createWriteStream(file, { flags: 'wx' });
+      let received = 0;
+      first.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        onData?.(chunk);
+      });
+      await pipeline(first, out);
+      checkLength(first, received, key);
+      return true;
+    }
+    const parts = Math.ceil(total / PART_SIZE);
+    const fetchPart = (i: number): Promise<Buffer> => {
+      const start = i * PART_SIZE;
+      const end = Math.min(total, start + PART_SIZE) - 1;
+      const body = i === 0 ? readBody(first) : this.send('GET', bucket, key, { range: `bytes=${start}-${end}` }).then(async (res) => {
+        if (res.statusCode !== 206) throw await this.error(res);
+        return readBody(res);
+      });
+      return body.then((buffer) => {
+        if (buffer.length !== end - start + 1) throw Object.assign(new Error(`${key}: part ${i} got ${buffer.length} of ${end - start + 1} bytes`), { code: 'ECONNRESET' });
+        return buffer;
+      });
+    };
+    const handle = await open(file, 'wx');
+    const inflight = new Map<number, Promise<Buffer>>();
+    try {
+      let started = 0;
+      for (let next = 0; next < parts; next++) {
+        while (started < parts && started < next + PARALLEL_PARTS) {
+          const part = fetchPart(started);
+          part.catch(() => {}); // awaited below in order; this only keeps a later part's failure from going unhandled
+          inflight.set(started++, part);
+        }
+        const buffer = await (inflight.get(next) as Promise<Buffer>);
+        inflight.delete(next);
+        onData?.(buffer);
+        await handle.write(buffer, 0, buffer.length, next * PART_SIZE);
+      }
+    } finally {
+      await handle.close();
+    }
     return true;
   }
 
@@ -151,6 +195,14 @@ export class S3Http {
 /** RFC 3986 encoding of one path segment, as SigV4 expects for S3 (no double encoding). */
 function encodeSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const PARALLEL_PARTS = 4;
+
+async function readBody(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function checkLength(res: IncomingMessage, received: number, key: string): void {

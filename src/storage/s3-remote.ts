@@ -23,7 +23,7 @@ export interface S3RemoteOptions {
   maxSockets?: number;
   /** Attempts per request, with the SDK's exponential backoff (503 SlowDown, resets, 5xx). */
   maxAttempts?: number;
-  /** Files larger than this go up as a multipart upload of `partSize` parts. */
+  /** Files larger than this go up as a multipart upload of `partSize` parts (also the ranged-download part size). */
   multipartThreshold?: number;
   partSize?: number;
   /** Explicit keys (tests); otherwise the standard AWS chain: env, profile, web identity (OIDC), instance role. */
@@ -69,10 +69,10 @@ export class S3Remote implements Remote {
     this.attempts = options.maxAttempts ?? 8;
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     if (options.endpoint) {
-      const fixed = options.credentials && typeof options.credentials === 'object' ? (options.credentials as Credentials) : undefined;
+      const fixed = options.credentials && typeof options.credentials === 'object' ? (options.credentials as Credentials) : credentialsFromEnv();
       // The SDK's credential chain (env, profile, web identity, instance role), refreshed as it sees fit.
       const chain = async () => (await (await this.client()).config.credentials()) as Credentials;
-      this.http = new S3Http(options.endpoint, region, fixed ? async () => fixed : chain, maxSockets);
+      this.http = new S3Http(options.endpoint, region, fixed ? async () => fixed : chain, maxSockets, this.partSize);
     }
     this.config = {
       region,
@@ -197,6 +197,16 @@ export class S3Remote implements Remote {
     this.http?.close();
     if (this.clientPromise) (await this.clientPromise).destroy();
   }
+}
+
+/**
+ * The first link of the standard AWS chain, read without loading the SDK (~150 ms): static keys in the
+ * environment win over every other source there too.
+ */
+function credentialsFromEnv(): Credentials | undefined {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 function status(error: unknown): number | undefined {

@@ -126,16 +126,21 @@ describe(`mlops data against S3`, () => {
     }
   });
 
-  it('large files go up as a multipart upload and come back identical', async () => {
+  it('large files go up as a multipart upload and come back identical through parallel ranged GETs', async () => {
     const bucket = await s3.newBucket();
-    const remote = s3.remote(`s3://${bucket}/m`, { multipartThreshold: 5 << 20, partSize: 5 << 20 });
+    const proxy = await s3.proxy();
+    const remote = s3.remote(`s3://${bucket}/m`, { endpoint: proxy.endpoint, multipartThreshold: 5 << 20, partSize: 5 << 20 });
     const root = makeWorkspace({ 'big.bin': createHash('sha512').update('seed').digest().toString('hex').repeat(100_000).slice(0, 12 << 20) });
     try {
       expect(await remote.putIfAbsent('big.bin', { path: join(root, 'big.bin') })).toBe('created');
       expect((await remote.head('big.bin'))?.size).toBe(12 << 20);
       const back = join(root, 'back.bin');
-      expect(await remote.download('big.bin', back)).toBe(true);
+      const chunks: Uint8Array[] = [];
+      expect(await remote.download('big.bin', back, { onData: (c) => chunks.push(c) })).toBe(true);
       expect(readFileSync(back)).toEqual(readFileSync(join(root, 'big.bin')));
+      expect(Buffer.concat(chunks)).toEqual(readFileSync(join(root, 'big.bin'))); // in order, for hashing
+      expect(proxy.count('GET')).toBe(3); // 12 MiB in 5 MiB ranges
+      expect(proxy.count('POST', 'uploads')).toBe(1); // one multipart upload
       expect(await remote.putIfAbsent('big.bin', { path: join(root, 'big.bin') })).toBe('exists');
     } finally {
       await remote.close();
