@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { openRemote } from '../storage/open-remote.ts';
 import type { Remote } from '../storage/remote.ts';
 import { addTargets } from './add.ts';
-import { remoteFromConfig } from './config.ts';
+import { remoteFromConfig, type RemoteConfig } from './config.ts';
 import type { Progress } from './progress.ts';
 import { pullOutputs } from './pull.ts';
 import { pushOutputs } from './push.ts';
@@ -56,8 +56,10 @@ export function parseCommand(value: unknown, input = 'command'): DataCommand {
 /** Picks the remote: `--remote` (a URL, a path, or a name in `.dvc/config`), else `[core] remote`. */
 export async function resolveRemote(root: string, settings: DataSettings): Promise<Remote | undefined> {
   const given = settings.remote;
-  const looksLikeName = given !== undefined && /^[A-Za-z0-9_-]+$/.test(given);
-  const configured = given === undefined || looksLikeName ? await remoteFromConfig(root, given).catch((e) => (given ? undefined : Promise.reject(e))) : undefined;
+  let configured: RemoteConfig | undefined;
+  if (given === undefined) configured = await remoteFromConfig(root);
+  // A bare word may name a configured remote; if none has that name, it is a directory like any other path.
+  else if (/^[A-Za-z0-9_-]+$/.test(given)) configured = await remoteFromConfig(root, given).catch(() => undefined);
   const url = configured?.url ?? given;
   if (url === undefined) return undefined;
   const endpoint = settings.endpoint ?? configured?.endpoint;

@@ -1,6 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
@@ -32,7 +32,7 @@ export class S3Http {
   private readonly agent: HttpAgent;
   private readonly region: string;
   private readonly credentials: () => Promise<Credentials>;
-  private signingKey: { date: string; secret: string; key: Buffer } | undefined;
+  private signingKey: { date: string; secret: string; key: KeyObject } | undefined;
   private readonly partSize: number;
 
   constructor(endpoint: string, region: string, credentials: () => Promise<Credentials>, maxSockets: number, partSize = 16 << 20) {
@@ -98,8 +98,16 @@ export class S3Http {
     }
     if (first.statusCode !== 200 && first.statusCode !== 206) throw await this.error(first);
     const total = first.statusCode === 206 ? Number(/\/(\d+)$/.exec(first.headers['content-range'] ?? '')?.[1]) : Number.NaN;
+    if (!(total > PART_SIZE) && Number(first.headers['content-length']) <= SMALL_OBJECT) {
+      // Most data objects are small: one buffer and one writeFile beat a write stream's machinery.
+      const body = await readBody(first);
+      checkLength(first, body.length, key);
+      onData?.(body);
+      await writeFile(file, body, { flag: 'wx' });
+      return true;
+    }
     if (!(total > PART_SIZE)) {
-      // Whole object in this response (small, or a store that ignores Range).
+      // Whole object in this response (up to one part, or a store that ignores Range).
       const out = createWriteStream(file, { flags: 'wx' });
       let received = 0;
       first.on('data', (chunk: Buffer) => {
@@ -175,10 +183,11 @@ export class S3Http {
     });
   }
 
-  private key(date: string, secret: string): Buffer {
+  private key(date: string, secret: string): KeyObject {
     if (this.signingKey?.date !== date || this.signingKey.secret !== secret) {
       const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
-      this.signingKey = { date, secret, key: hmac(hmac(hmac(hmac(`AWS4${secret}`, date), this.region), 's3'), 'aws4_request') };
+      // A KeyObject, prepared once: createHmac with a raw Buffer re-imports the key on every request.
+      this.signingKey = { date, secret, key: createSecretKey(hmac(hmac(hmac(hmac(`AWS4${secret}`, date), this.region), 's3'), 'aws4_request')) };
     }
     return this.signingKey.key;
   }
@@ -198,6 +207,7 @@ function encodeSegment(segment: string): string {
 }
 
 const PARALLEL_PARTS = 4;
+const SMALL_OBJECT = 1 << 20;
 
 async function readBody(res: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
