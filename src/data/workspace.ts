@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { dirManifest, md5Hex, type DirEntry } from './hash.ts';
@@ -189,6 +189,3 @@ export class Workspace {
     await this.state.save();
   }
 }
-
-export const dvcFileFor = (absolute: string) => `${absolute}.dvc`;
-export const outName = (absolute: string) => basename(absolute);
