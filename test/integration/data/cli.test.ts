@@ -102,6 +102,35 @@ describe('mlops data with a directory remote', () => {
     expect(JSON.parse(push.stdout)).toMatchObject({ transferred: 2, skipped: 99 });
   });
 
+  it('status --json lists what the remote and the cache lack', async () => {
+    const root = workspace({ 'data/foo': 'foo', 'data/bar': 'bar' });
+    const empty = tempDir('remote');
+    await mlops(root, ['data', 'add', 'data']);
+    const status = JSON.parse((await mlops(root, ['data', 'status', '--remote', empty, '--json'])).stdout).status;
+    expect(status.outputs[0]).toMatchObject({ workspace: 'ok', missingInCache: 0, missingInRemote: 3 });
+    expect([...status.missing.remote].sort()).toEqual([md5Hex('bar'), '5ea40360f5b4ec688df672a4db9c17d1.dir', md5Hex('foo')].sort());
+    expect(status.missing.cache).toEqual([]);
+  });
+
+  it('tracks a single file in a subfolder: push and pull it by its .dvc file from another folder', async () => {
+    const root = workspace({ 'models/v1/weights.bin': 'W'.repeat(5000) });
+    const remote = tempDir('remote');
+    const add = await mlops(join(root, 'models'), ['data', 'add', 'v1/weights.bin']);
+    expect(add.stdout).toBe(`${md5Hex('W'.repeat(5000))}  models/v1/weights.bin`);
+    expect(readFileSync(join(root, 'models/v1/weights.bin.dvc'), 'utf8')).toContain('path: weights.bin\n');
+    expect(readFileSync(join(root, 'models/v1/.gitignore'), 'utf8')).toBe('/weights.bin\n');
+    expect((await mlops(root, ['data', 'push', 'models/v1/weights.bin.dvc', '--remote', remote])).code).toBe(0);
+
+    const clone = tempDir('clone');
+    mkdirSync(join(clone, '.git'));
+    mkdirSync(join(clone, 'models/v1'), { recursive: true });
+    writeFileSync(join(clone, 'models/v1/weights.bin.dvc'), readFileSync(join(root, 'models/v1/weights.bin.dvc')));
+    const pull = await mlops(join(clone, 'models/v1'), ['data', 'pull', '--remote', remote, '--json']);
+    expect(pull.code, pull.log).toBe(0);
+    expect(JSON.parse(pull.stdout)).toMatchObject({ transferred: 1, outputs: [{ path: 'models/v1/weights.bin' }] });
+    expect(readFileSync(join(clone, 'models/v1/weights.bin'), 'utf8')).toBe('W'.repeat(5000));
+  });
+
   it('a re-run on unchanged data uses the state cache instead of re-reading files', async () => {
     const root = workspace({ 'data/a': 'aaaa', 'data/b': 'bbbb' });
     const file = join(root, 'data/a');
