@@ -19,7 +19,7 @@ export const METRICS_FILE_NAMES = ['metrics.json', 'metrics.yaml', 'metrics.yml'
 /** The part of the train action's run.json the gate reads. */
 const RunJson = z.looseObject({
   leg: z.string().min(1).optional(),
-  metrics: z.string().min(1),
+  metrics: z.string().min(1).optional(),
 });
 
 const LABELLED = /^([A-Za-z0-9][\w.+-]*)=(.+)$/;
@@ -34,7 +34,7 @@ interface Found {
  * Turns the `metrics` input into legs. Each entry is one of:
  * - a metrics file (leg = its folder's name when the file is `metrics.*` or `run.json`, else the file's stem);
  * - a leg folder holding `metrics.json|yaml|yml`, or a `run.json` whose `metrics` field names the file;
- * - a folder of leg folders (downloaded artifacts), one leg per sub-folder, leg = sub-folder name;
+ * - a folder of leg folders (downloaded artifacts), one leg per sub-folder, leg = its run.json `leg`, else the sub-folder name;
  * - a glob of any of those;
  * - `name=path` to name the leg yourself.
  */
@@ -101,15 +101,27 @@ async function fromPath(path: string, entry: string): Promise<Found[]> {
   return legs;
 }
 
+/**
+ * A leg folder is named by its run.json's `leg` when it has one: downloaded artifact folders are named
+ * after the artifact (`mlops-churn-node-24`), and `best-leg` must be the leg itself (`node-24`).
+ * Its metrics are `metrics.*` (evaluate's independent numbers) before the file run.json names.
+ */
 async function legInFolder(dir: string): Promise<Found | undefined> {
-  for (const name of METRICS_FILE_NAMES) {
-    if (await isFile(join(dir, name))) return { name: basename(dir), file: join(dir, name) };
+  const runPath = join(dir, 'run.json');
+  const run = (await isFile(runPath)) ? await readRunJson(runPath) : undefined;
+  const name = run?.leg ?? basename(dir);
+  for (const file of METRICS_FILE_NAMES) {
+    if (await isFile(join(dir, file))) return { name, file: join(dir, file) };
   }
-  if (await isFile(join(dir, 'run.json'))) return fromRunJson(join(dir, 'run.json'));
-  return undefined;
+  return run && { name, file: runMetricsFile(runPath, run) };
 }
 
 async function fromRunJson(path: string): Promise<Found> {
+  const run = await readRunJson(path);
+  return { name: run.leg ?? basename(dirname(path)), file: runMetricsFile(path, run) };
+}
+
+async function readRunJson(path: string): Promise<z.infer<typeof RunJson>> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
@@ -117,14 +129,19 @@ async function fromRunJson(path: string): Promise<Found> {
     throw new UsageError(`${path}: not valid JSON (${(error as Error).message}); fix or remove run.json`);
   }
   const run = RunJson.safeParse(parsed);
-  if (!run.success) throw new UsageError(`${path}: has no "metrics" field naming the metrics file; write it with the train action or put metrics.json beside it`);
+  if (!run.success) throw new UsageError(`${path}: "leg" and "metrics" must be non-empty strings; write it with the train action`);
+  return run.data;
+}
+
+function runMetricsFile(path: string, run: z.infer<typeof RunJson>): string {
+  if (!run.metrics) throw new UsageError(`${path}: has no "metrics" field naming the metrics file; write it with the train action or put metrics.json beside it`);
   const dir = dirname(path);
-  const file = resolve(dir, run.data.metrics);
+  const file = resolve(dir, run.metrics);
   const rel = relative(dir, file);
-  if (isAbsolute(run.data.metrics) || rel.startsWith('..')) {
-    throw new UsageError(`${path}: "metrics": ${JSON.stringify(run.data.metrics)} points outside the leg folder; use a path inside it`);
+  if (isAbsolute(run.metrics) || rel.startsWith('..')) {
+    throw new UsageError(`${path}: "metrics": ${JSON.stringify(run.metrics)} points outside the leg folder; use a path inside it`);
   }
-  return { name: run.data.leg ?? basename(dir), file };
+  return file;
 }
 
 function display(file: string, cwd: string): string {

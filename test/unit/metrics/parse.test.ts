@@ -77,6 +77,16 @@ describe('discoverLegs', () => {
     expect(legs.map((l) => [l.name, l.metrics.a])).toEqual([['python-3.11', 3]]);
   });
 
+  it('names an artifact folder holding metrics.json by its run.json leg, and scores the evaluated metrics.json', async () => {
+    const root = await tree({
+      'legs/mlops-churn-node-24/run.json': '{"leg": "node-24", "metrics": "train-metrics.json"}',
+      'legs/mlops-churn-node-24/train-metrics.json': '{"a": 1}',
+      'legs/mlops-churn-node-24/metrics.json': '{"a": 2}',
+    });
+    const legs = await discoverLegs(['legs'], root);
+    expect(legs.map((l) => [l.name, l.file, l.metrics.a])).toEqual([['node-24', join('legs', 'mlops-churn-node-24', 'metrics.json'), 2]]);
+  });
+
   it('refuses a run.json pointing outside its folder', async () => {
     const root = await tree({ 'legs/x/run.json': '{"metrics": "../../secret.json"}' });
     await expect(discoverLegs(['legs'], root)).rejects.toThrow(/points outside the leg folder/);
