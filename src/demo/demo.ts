@@ -81,11 +81,13 @@ interface State {
 
 const run = promisify(execFile);
 
-export async function pythonLegAvailable(): Promise<boolean> {
-  if (!existsSync(PYTHON)) return false;
-  return run(PYTHON, ['-c', 'import numpy, sklearn, onnx'], { timeout: 30_000 }).then(
-    () => true,
-    () => false,
+/** Debian's python3 version (`3.11`) when it has numpy, scikit-learn and onnx; undefined otherwise. */
+export async function pythonLegVersion(): Promise<string | undefined> {
+  if (!existsSync(PYTHON)) return undefined;
+  const probe = 'import sys, numpy, sklearn, onnx; print("%d.%d" % sys.version_info[:2])';
+  return run(PYTHON, ['-c', probe], { timeout: 30_000 }).then(
+    ({ stdout }) => stdout.trim(),
+    () => undefined,
   );
 }
 
@@ -124,9 +126,10 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   logger.info(`      data ${pushed.outputs.map((o) => o.md5).join(', ')}: ${pushed.transferred} object(s) pushed, ${pushed.skipped} already there`);
 
   // 2. Train: the Node leg always; the Python leg when Debian's python3 can.
-  const pythonLeg = !options.python ? 'skipped' : (await pythonLegAvailable()) ? 'trained' : 'unavailable';
+  const pythonVersion = options.python ? await pythonLegVersion() : undefined;
+  const pythonLeg = !options.python ? 'skipped' : pythonVersion ? 'trained' : 'unavailable';
   const legSpecs = [{ name: `node-${process.versions.node.split('.')[0]}`, argv: [process.execPath, join(PACKAGE_ROOT, 'scripts/train.ts')] }];
-  if (pythonLeg === 'trained') legSpecs.push({ name: 'python-3', argv: [PYTHON, join(PACKAGE_ROOT, 'scripts/train.py')] });
+  if (pythonVersion) legSpecs.push({ name: `python-${pythonVersion}`, argv: [PYTHON, join(PACKAGE_ROOT, 'scripts/train.py')] });
   const legs: DemoLeg[] = [];
   for (const leg of legSpecs) {
     const dir = `legs/${leg.name}`;
@@ -226,8 +229,9 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
 export function demoSummary(r: DemoResult, cwd: string): string {
   const rel = (p: string) => (relative(cwd, p).startsWith('..') ? p : relative(cwd, p) || '.');
   const lines = [`mlops demo, run ${r.run} (${r.seconds.toFixed(1)} s)`, ''];
+  const width = Math.max(10, ...r.legs.map((leg) => leg.name.length + 1));
   for (const leg of r.legs) {
-    lines.push(`  leg ${leg.name.padEnd(10)} accuracy ${fmt(leg.metrics.accuracy)}  roc_auc ${fmt(leg.metrics.roc_auc)}  f1 ${fmt(leg.metrics.f1)}`);
+    lines.push(`  leg ${leg.name.padEnd(width)} accuracy ${fmt(leg.metrics.accuracy)}  roc_auc ${fmt(leg.metrics.roc_auc)}  f1 ${fmt(leg.metrics.f1)}`);
   }
   if (r.pythonLeg === 'unavailable') lines.push('  (Python leg: install python3-numpy python3-sklearn python3-onnx to add it)');
   lines.push(`  gate       ${r.gate.passed ? 'passed' : 'FAILED'} against ${r.production ? `production ${r.production}` : 'no baseline (nothing in production yet)'}; best leg ${r.gate.bestLeg ?? '-'}`);

@@ -75,7 +75,7 @@ describe('mlops demo with the Python leg (Debian python3 with numpy, scikit-lear
       expect(code).toBe(0);
       const summary = out.join('\n');
       expect(summary).toMatch(/leg node-\d+ +accuracy 0\.\d{4}/);
-      expect(summary).toMatch(/leg python-3 +accuracy 0\.\d{4}/);
+      expect(summary).toMatch(/leg python-3\.\d+ +accuracy 0\.\d{4}/);
       expect(summary).toContain('pull request created: mlops/churn/production -> main\n');
       expect(summary).toContain('Run it again: the next model is gated against this one as production');
       // --no-merge: main still deploys the skeleton's placeholder.
