@@ -10,7 +10,7 @@ import type { Remote } from '../storage/remote.ts';
 import { bumpRequest, type BumpOptions } from '../manifests/settings.ts';
 import type { Metrics } from '../metrics/parse.ts';
 import { pullRequestBranch } from './branch.ts';
-import { pushBranch, type Edit, type Identity, type Operation } from './branch-push.ts';
+import { pushBranch, type BranchPushResult, type Edit, type Identity, type Operation } from './branch-push.ts';
 import { applyChanges, changedFilesInCheckout, checkRelativePath, readChanges } from './edits.ts';
 import { parseModelCard, type ModelCard } from '../model/card.ts';
 import { pullRequestBody, pullRequestTitle } from './pr-body.ts';
@@ -70,16 +70,8 @@ export interface PullRequestDeps {
   openRemote?: (url: string) => Remote;
 }
 
-export interface PullRequestRunResult {
-  operation: Operation;
-  branch: string;
-  base: string;
-  /** The base commit the change was made on. */
-  baseCommit: string;
-  commit: string | undefined;
-  changedFiles: string[];
-  baseHasChange: boolean;
-  attempts: number;
+/** What the branch push did (operation, branch, commits, attempts), then what became of the pull request. */
+export interface PullRequestRunResult extends BranchPushResult {
   number: number | undefined;
   url: string | undefined;
   title: string;
