@@ -3,11 +3,11 @@
 // BENCH_DATA_JOBS (16). Needs radosgw/ceph-mon/ceph-osd, rclone and /usr/bin/aws (Debian packages).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -94,26 +94,41 @@ async function makeBucket(name: string): Promise<string> {
   return name;
 }
 
-/** The server's own ceiling for small PUTs: a bare SDK loop at the same concurrency, no hashing, no HEAD. */
-async function sdkLoop(files: { path: string }[], bucket: string): Promise<Timing> {
-  const client = new S3Client({
+function benchClient(): S3Client {
+  return new S3Client({
     endpoint: env.MLOPS_S3_ENDPOINT,
     forcePathStyle: true,
     region: 'us-east-1',
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string },
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
+}
+
+/** Times `count` calls of `one(client, i)` at the bench's concurrency on a fresh SDK client. */
+async function sdkLoop(count: number, one: (client: S3Client, i: number) => Promise<unknown>): Promise<Timing> {
+  const client = benchClient();
   const limit = pLimit(JOBS);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  await Promise.all(
-    files.map((f, i) => limit(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: `loop/${i}`, Body: readFileSync(f.path) })))),
-  );
+  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => one(client, i))));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   client.destroy();
   return { wall, cpu: (cpu.user + cpu.system) / 1e6 };
 }
+
+/** The server's own ceiling for small PUTs: a bare SDK loop at the same concurrency, no hashing, no HEAD. */
+const sdkPutLoop = (files: { path: string }[], bucket: string) =>
+  sdkLoop(files.length, (client, i) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `loop/${i}`, Body: readFileSync(files[i]!.path) })));
+
+/** The server's ceiling for small GETs: a bare SDK loop over the objects sdkPutLoop wrote, each body written to a file. */
+const sdkGetLoop = (count: number, bucket: string, dir: string) => {
+  mkdirSync(dir, { recursive: true });
+  return sdkLoop(count, async (client, i) => {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `loop/${i}` }));
+    writeFileSync(join(dir, String(i)), await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  });
+};
 
 type Row = [string, ...string[]];
 const rows: Row[] = [];
@@ -142,7 +157,7 @@ async function dataset(label: string, build: (dir: string) => { path: string }[]
   const rPush = await rclone(['copy', join(ws, 'data'), `bench:${br}/data`]);
   const aPush = await aws(['s3', 'sync', join(ws, 'data'), `s3://${ba}/data`]);
   let loop: Timing | undefined;
-  if (files.length > 1) loop = await sdkLoop(files, bm);
+  if (files.length > 1) loop = await sdkPutLoop(files, bm);
   rows.push([`${label} push`, fmt(push), fmt(rPush), fmt(aPush), ratio(rPush, push), ratio(aPush, push)]);
   rows.push([`${label} push MiB/s, objects/s`, `${(mib / push.wall).toFixed(1)}, ${(files.length / push.wall).toFixed(0)}`, `${(mib / rPush.wall).toFixed(1)}`, `${(mib / aPush.wall).toFixed(1)}`, '', '']);
   if (loop) rows.push([`${label} server ceiling: bare SDK PUT loop x${JOBS}`, fmt(loop), '', '', `mlops at ${((loop.wall / push.wall) * 100).toFixed(0)}% of it`, '']);
@@ -158,12 +173,16 @@ async function dataset(label: string, build: (dir: string) => { path: string }[]
   const rPull = await rclone(['copy', `bench:${br}/data`, join(work, `rclone-pull-${tag}`)]);
   const aPull = await aws(['s3', 'sync', `s3://${ba}/data`, join(work, `aws-pull-${tag}`)]);
   rows.push([`${label} pull`, fmt(pull), fmt(rPull), fmt(aPull), ratio(rPull, pull), ratio(aPull, pull)]);
+  if (loop) {
+    const getLoop = await sdkGetLoop(files.length, bm, join(work, `get-loop-${tag}`));
+    rows.push([`${label} server ceiling: bare SDK GET loop x${JOBS}`, fmt(getLoop), '', '', `mlops at ${((getLoop.wall / pull.wall) * 100).toFixed(0)}% of it`, '']);
+  }
   const same = spawnSync('diff', ['-r', '-q', join(ws, 'data'), join(clone, 'data')]);
   if (same.status !== 0) throw new Error(`pulled data differs: ${same.stdout}`);
 
   // Free the memstore before the next data set.
   for (const b of [bm, br, ba]) await aws(['s3', 'rb', `s3://${b}`, '--force']);
-  for (const d of [ws, clone, join(work, `rclone-pull-${tag}`), join(work, `aws-pull-${tag}`)]) rmSync(d, { recursive: true, force: true });
+  for (const d of [ws, clone, join(work, `rclone-pull-${tag}`), join(work, `aws-pull-${tag}`), join(work, `get-loop-${tag}`)]) rmSync(d, { recursive: true, force: true });
 }
 
 function bigFile(dir: string): { path: string }[] {
