@@ -110,7 +110,9 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   const statePath = join(workdir, 'demo-state.json');
   const state: State = existsSync(statePath) ? (JSON.parse(await readFile(statePath, 'utf8')) as State) : { runs: 0 };
   const runNumber = state.runs + 1;
-  await mkdir(paths.project, { recursive: true });
+  // The project is its own DVC project (what `dvc init` makes), so data commands never climb to an enclosing
+  // repository, such as this one when the demo runs in .mlops-demo/ of a clone.
+  await mkdir(join(paths.project, '.dvc'), { recursive: true });
   if (!existsSync(paths.gitops)) {
     logger.info(`Seeding the GitOps repository ${paths.gitops} from manifests/`);
     await seedGitopsRepo(paths.gitops, join(PACKAGE_ROOT, 'manifests'), env);

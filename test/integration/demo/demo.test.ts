@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 
 const workdir = mkdtempSync(join(tmpdir(), 'mlops-demo-test-'));
+// As with `npm run demo` in a clone (.mlops-demo inside this repository), the workdir sits inside a git repository.
+execFileSync('git', ['init', '-q', workdir]);
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
 async function demo(...extra: string[]) {
@@ -41,6 +43,9 @@ describe('npm run demo (mlops demo), Node leg, twice', () => {
     expect(pr).toContain('Nothing in production yet to compare with');
     // The DVC remote holds the data, the model store the version, the GitOps main branch the new storageUri.
     expect(existsSync(join(workdir, 'store/dvc/files/md5'))).toBe(true);
+    // The demo's project is its own DVC project: nothing is written into the enclosing repository.
+    expect(existsSync(join(workdir, 'project/.dvc/cache/files/md5'))).toBe(true);
+    expect(existsSync(join(workdir, '.dvc'))).toBe(false);
     expect(JSON.parse(readFileSync(join(workdir, 'store/models/churn', first.version, 'model.json'), 'utf8'))).toMatchObject({ name: 'churn', version: first.version });
     expect(gitops('show', `main:${MANIFEST}`)).toContain(`storageUri: s3://mlops-demo/models/churn/${first.version}/`);
   });
