@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isUsageError } from '../../../src/errors.ts';
+import { usageMessage } from '../../helpers/usage-error.ts';
 import { parseRules } from '../../../src/gates/rules.ts';
 
-function rejects(text: string): string {
-  try {
-    parseRules(text, 'gates.yml');
-  } catch (error) {
-    expect(isUsageError(error)).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const rejects = (text: string): string => usageMessage(() => parseRules(text, 'gates.yml'));
 
 describe('parseRules', () => {
   it('reads the DESIGN example with directions implied by min, max, max-drop and max-rise', () => {

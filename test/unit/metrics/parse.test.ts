@@ -2,19 +2,9 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isUsageError } from '../../../src/errors.ts';
+import { usageMessage } from '../../helpers/usage-error.ts';
 import { discoverLegs } from '../../../src/metrics/legs.ts';
 import { parseMetrics } from '../../../src/metrics/parse.ts';
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(isUsageError(error)).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('parseMetrics', () => {
   it('flattens nested JSON objects with dots', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isUsageError } from '../../../src/errors.ts';
+import { usageMessage } from '../../helpers/usage-error.ts';
 import { parseCommand, splitWords } from '../../../src/train/command-line.ts';
 import { parseDuration, trainSettings } from '../../../src/train/settings.ts';
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(isUsageError(error)).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('command parsing', () => {
   it('splits one line into words like a shell, honouring quotes and escapes, without running one', () => {
@@ -28,17 +18,17 @@ describe('command parsing', () => {
   });
 
   it('refuses shell syntax unless shell: true is asked for, and then runs it with bash', () => {
-    expect(usage(() => parseCommand('python train.py | tee log', false))).toMatch(/^command: .*"\|".*shell: true/);
-    expect(usage(() => parseCommand('echo $HOME', false))).toContain('"$"');
-    expect(usage(() => parseCommand('echo > out', false))).toContain('">"');
+    expect(usageMessage(() => parseCommand('python train.py | tee log', false))).toMatch(/^command: .*"\|".*shell: true/);
+    expect(usageMessage(() => parseCommand('echo $HOME', false))).toContain('"$"');
+    expect(usageMessage(() => parseCommand('echo > out', false))).toContain('">"');
     expect(parseCommand('python train.py | tee log', true)).toEqual(['bash', '-eo', 'pipefail', '-c', 'python train.py | tee log']);
   });
 
   it('names the input for empty commands, unterminated quotes and bad YAML lists', () => {
-    expect(usage(() => parseCommand('  ', false))).toMatch(/^command: .*empty/);
-    expect(usage(() => parseCommand(`echo "oops`, false))).toMatch(/^command: .*unterminated "/);
-    expect(usage(() => parseCommand(`echo 'oops`, false))).toMatch(/unterminated '/);
-    expect(usage(() => parseCommand('[a, {b: 1}]', false))).toMatch(/^command: .*YAML list/);
+    expect(usageMessage(() => parseCommand('  ', false))).toMatch(/^command: .*empty/);
+    expect(usageMessage(() => parseCommand(`echo "oops`, false))).toMatch(/^command: .*unterminated "/);
+    expect(usageMessage(() => parseCommand(`echo 'oops`, false))).toMatch(/unterminated '/);
+    expect(usageMessage(() => parseCommand('[a, {b: 1}]', false))).toMatch(/^command: .*YAML list/);
   });
 });
 
@@ -56,12 +46,12 @@ describe('train settings', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('2h')).toBe(7_200_000);
     expect(parseDuration('1.5')).toBe(90_000);
-    expect(usage(() => parseDuration('soon'))).toMatch(/^timeout: "soon"/);
-    expect(usage(() => parseDuration('0'))).toMatch(/^timeout:/);
+    expect(usageMessage(() => parseDuration('soon'))).toMatch(/^timeout: "soon"/);
+    expect(usageMessage(() => parseDuration('0'))).toMatch(/^timeout:/);
   });
 
   it('names bad seed and matrix inputs', () => {
-    expect(usage(() => trainSettings({ command: 'x', seed: '-1' }, '/w', {}, false))).toMatch(/^seed: "-1"/);
-    expect(usage(() => trainSettings({ command: 'x', matrix: 'python' }, '/w', {}, false))).toMatch(/^matrix: .*toJSON\(matrix\)/);
+    expect(usageMessage(() => trainSettings({ command: 'x', seed: '-1' }, '/w', {}, false))).toMatch(/^seed: "-1"/);
+    expect(usageMessage(() => trainSettings({ command: 'x', matrix: 'python' }, '/w', {}, false))).toMatch(/^matrix: .*toJSON\(matrix\)/);
   });
 });
