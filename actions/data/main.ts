@@ -12,6 +12,7 @@ await runAction(async () => {
     targets: listInput('targets').flatMap((line) => line.split(/\s+/).filter(Boolean)),
     jobs: parseJobs(stringInput('jobs') ?? '16'),
     allowEmpty: booleanInput('allow-empty', false),
+    force: booleanInput('force', false),
     cwd: stringInput('working-directory') ?? process.cwd(),
     ...(remote ? { remote } : {}),
     ...(endpoint ? { endpoint } : {}),

@@ -1,24 +1,29 @@
 import pLimit from 'p-limit';
 import { createHash } from 'node:crypto';
-import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { badInput } from '../errors.ts';
 import type { Remote } from '../storage/remote.ts';
+import { withRetry } from '../storage/retry.ts';
+import { makeParents, place, planCheckout, pruneEmptyDirs, removeFiles, tempSuffix, type Placement } from './checkout.ts';
 import type { DirEntry } from './hash.ts';
 import { md5File } from './hash.ts';
 import { parseManifest } from './manifest.ts';
-import { assertNoSymlinkEscape, findCollisions } from './paths.ts';
 import type { TransferResult } from './push.ts';
-import { withRetry } from '../storage/retry.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
+/** Objects up to this size arrive in memory and go to the cache and the workspace from one buffer. */
+const IN_MEMORY = 1 << 20;
+
 /**
- * `dvc pull`: fetches the objects the cache lacks (each to a temporary file, MD5 verified, then renamed),
- * then checks the data out into the workspace. A corrupt object fails the pull and leaves no file behind.
+ * `dvc pull`: fetches the objects the cache lacks (MD5 verified before an object gets its name) and checks
+ * the data out as each object arrives, so a small file is written twice from memory (cache, workspace) and
+ * never read back. Files the data does not have are deleted; edits that are not in the cache stop the pull
+ * before any write unless `force`. An output with a corrupt or missing object is not checked out: the files
+ * this run created for it are removed again (DVC would keep them; we keep the workspace as it was).
  */
-export async function pullOutputs(ws: Workspace, remote: Remote, outputs: Tracked[], jobs: number): Promise<TransferResult> {
+export async function pullOutputs(ws: Workspace, remote: Remote, outputs: Tracked[], jobs: number, force = false): Promise<TransferResult> {
   const limit = pLimit(jobs);
   const result: TransferResult = { transferred: 0, skipped: 0, missing: [], outputs: [] };
   for (const tracked of outputs) {
@@ -26,14 +31,37 @@ export async function pullOutputs(ws: Workspace, remote: Remote, outputs: Tracke
     result.outputs.push({ path: tracked.rel, md5 });
     const entries = isDirHash(md5) ? await manifestFor(ws, remote, tracked, result) : [{ md5, relpath: '' }];
     if (!entries) continue;
-    const plan = checkoutPlan(ws, tracked, entries);
+    const plan = await planCheckout(ws, tracked, entries, force);
+    removeFiles(ws, tracked, plan.extras);
+    const base = join(ws.root, tracked.rel);
+    const parents = makeParents(plan);
+    // Files this run creates; removed again (with the folders that leaves empty) when the output cannot be checked out whole.
+    const created: string[] = [];
+    const rollBack = () => {
+      removeFiles(ws, tracked, created);
+      pruneEmptyDirs(base, parents);
+    };
+    const put = (p: Placement, bytes?: Uint8Array) => {
+      place(ws, p, bytes);
+      if (!p.replaces) created.push(p.absolute);
+    };
     const before = result.missing.length;
-    await fetchObjects(ws, remote, [...new Set(entries.map((e) => e.md5))], limit, result, `pulling ${tracked.rel}`);
-    if (result.missing.length > before) {
-      ws.logger.error(`${tracked.rel}: ${result.missing.length - before} object(s) are not on ${remote.url}; it was not checked out`);
-      continue;
+    try {
+      await fetchObjects(ws, remote, [...new Set(entries.map((e) => e.md5))], limit, result, `pulling ${tracked.rel}`, (md5, bytes) => {
+        for (const p of plan.pending.get(md5) ?? []) put(p, bytes);
+        plan.pending.delete(md5);
+      });
+      if (result.missing.length > before) {
+        rollBack();
+        ws.logger.error(`${tracked.rel}: ${result.missing.length - before} object(s) are not on ${remote.url}; it was not checked out`);
+        continue;
+      }
+      // What was already in the cache, or arrived as a file too large to keep in memory, is copied from it.
+      for (const group of plan.pending.values()) for (const p of group) put(p);
+    } catch (error) {
+      rollBack();
+      throw error;
     }
-    checkout(ws, plan);
   }
   return result;
 }
@@ -58,28 +86,6 @@ async function manifestFor(ws: Workspace, remote: Remote, tracked: Tracked, resu
   return entries;
 }
 
-interface Placement {
-  md5: string;
-  absolute: string;
-  key: string;
-}
-
-/** Resolves every destination before anything is written: all must stay inside the workspace. */
-function checkoutPlan(ws: Workspace, tracked: Tracked, entries: DirEntry[]): Placement[] {
-  const base = join(ws.root, tracked.rel);
-  for (const group of findCollisions(entries.map((e) => e.relpath))) {
-    ws.logger.warning(`${tracked.rel}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);
-  }
-  const parents = new Set<string>();
-  const plan = entries.map((e) => {
-    const absolute = e.relpath === '' ? base : join(base, ...e.relpath.split('/'));
-    parents.add(dirname(absolute));
-    return { md5: e.md5, absolute, key: e.relpath === '' ? tracked.rel : `${tracked.rel}/${e.relpath}` };
-  });
-  for (const parent of parents) assertNoSymlinkEscape(ws.root, parent, 'targets', tracked.rel);
-  return plan;
-}
-
 async function fetchObjects(
   ws: Workspace,
   remote: Remote,
@@ -87,6 +93,7 @@ async function fetchObjects(
   limit: ReturnType<typeof pLimit>,
   result: TransferResult,
   label: string,
+  arrived: (md5: string, bytes: Uint8Array) => void,
 ): Promise<void> {
   const cached = ws.cachedObjects();
   const needed = md5s.filter((m) => !cached.has(m));
@@ -102,10 +109,14 @@ async function fetchObjects(
         limit(async () => {
           if (failure) return;
           try {
-            const size = await fetchOne(ws, remote, md5);
-            if (size === undefined) result.missing.push(md5);
-            else result.transferred++;
-            ws.progress.advance(1, size ?? 0);
+            const fetched = await fetchOne(ws, remote, md5);
+            if (fetched === undefined) {
+              result.missing.push(md5);
+            } else {
+              result.transferred++;
+              if (fetched.bytes) arrived(md5, fetched.bytes);
+            }
+            ws.progress.advance(1, fetched?.size ?? 0);
           } catch (error) {
             failure ??= error;
           }
@@ -118,11 +129,16 @@ async function fetchObjects(
   }
 }
 
-let tempCounter = 0;
-const tempSuffix = () => `.${process.pid}-${tempCounter++}.tmp`;
+function corrupt(remote: Remote, key: string, actual: string, expected: string): Error {
+  return Object.assign(new Error(`${remote.url}/${key}: content has MD5 ${actual}, expected ${expected}: the remote object is corrupt; nothing was written`), { corrupt: true });
+}
 
-/** Downloads one object into the cache, hashing as it arrives; undefined when the remote lacks it. Throws on an MD5 mismatch. */
-async function fetchOne(ws: Workspace, remote: Remote, md5: string): Promise<number | undefined> {
+/**
+ * Downloads one object into the cache, verifying its MD5 before it gets its name; undefined when the remote
+ * lacks it. Small objects arrive in memory and are written with direct syscalls (cheaper than a promise
+ * round trip per file at 20,000 files); large ones are hashed as they stream to disk.
+ */
+async function fetchOne(ws: Workspace, remote: Remote, md5: string): Promise<{ size: number; bytes?: Uint8Array } | undefined> {
   const target = ws.cachePath(md5);
   const key = remoteKey(md5);
   return withRetry(async () => {
@@ -131,48 +147,32 @@ async function fetchOne(ws: Workspace, remote: Remote, md5: string): Promise<num
     try {
       const hash = createHash('md5');
       let hashed = 0;
-      const found = await remote.download(key, temp, {
+      const got = await remote.download(key, temp, {
+        inMemoryUpTo: IN_MEMORY,
         onData: (chunk) => {
           hash.update(chunk);
           hashed += chunk.length;
         },
       });
-      if (!found) return undefined;
+      if (!got) return undefined;
+      if ('bytes' in got) {
+        const actual = createHash('md5').update(got.bytes).digest('hex');
+        if (actual !== md5) throw corrupt(remote, key, actual, md5);
+        writeFileSync(temp, got.bytes, { flag: 'wx', mode: 0o444 });
+        renameSync(temp, target);
+        renamed = true;
+        return { size: got.bytes.length, bytes: got.bytes };
+      }
       const { size } = await stat(temp);
       // A remote that does not report chunks (onData is optional for implementations) is hashed from the file.
       const actual = hashed === size ? hash.digest('hex') : await md5File(temp);
-      if (actual !== md5) {
-        throw Object.assign(new Error(`${remote.url}/${key}: content has MD5 ${actual}, expected ${md5}: the remote object is corrupt; nothing was written`), { corrupt: true });
-      }
+      if (actual !== md5) throw corrupt(remote, key, actual, md5);
+      await chmod(temp, 0o444);
       await rename(temp, target);
       renamed = true;
-      return size;
+      return { size };
     } finally {
-      if (!renamed) await rm(temp, { force: true });
+      if (!renamed) rmSync(temp, { force: true });
     }
   });
-}
-
-/**
- * Copies each object from the cache into place (temporary name, then rename). Synchronous on purpose: it runs
- * after every download finished, and direct syscalls are much cheaper than 100,000 promise round trips.
- */
-function checkout(ws: Workspace, plan: Placement[]): void {
-  for (const dir of new Set(plan.map((p) => dirname(p.absolute)))) mkdirSync(dir, { recursive: true });
-  for (const p of plan) {
-    const existing = lstatSync(p.absolute, { throwIfNoEntry: false });
-    if (existing?.isDirectory()) throw badInput('targets', p.key, 'is a directory in the workspace but a file in the data: move it away and pull again');
-    if (existing?.isFile() && ws.state.get(p.key, existing.size, existing.mtimeMs, existing.ino) === p.md5) continue;
-    const temp = `${p.absolute}${tempSuffix()}`;
-    try {
-      copyFileSync(ws.cachePath(p.md5), temp, constants.COPYFILE_FICLONE);
-      chmodSync(temp, 0o644); // cache objects are read-only; the workspace copy is the user's to edit
-      renameSync(temp, p.absolute);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw error;
-    }
-    const s = statSync(p.absolute);
-    ws.state.set(p.key, s.size, s.mtimeMs, s.ino, p.md5);
-  }
 }

@@ -24,6 +24,8 @@ export interface DataSettings {
   endpoint?: string;
   jobs: number;
   allowEmpty: boolean;
+  /** pull: overwrite or delete workspace files whose changes are not in the cache (as `dvc pull --force`). */
+  force?: boolean;
   cwd: string;
 }
 
@@ -95,7 +97,7 @@ export async function runData(settings: DataSettings, deps: { logger: Logger; pr
     if (tracked.length === 0) deps.logger.warning('no .dvc files found: nothing to do');
     const transfer = settings.command === 'push'
       ? await pushOutputs(ws, remote, tracked, settings.jobs)
-      : await pullOutputs(ws, remote, tracked, settings.jobs);
+      : await pullOutputs(ws, remote, tracked, settings.jobs, settings.force === true);
     return { ...result, ...transfer };
   } finally {
     await ws.close();

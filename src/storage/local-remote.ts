@@ -3,7 +3,7 @@ import { copyFile, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { objectKey, type Body, type DownloadOptions, type ObjectInfo, type PutResult, type Remote } from './remote.ts';
+import { objectKey, type Body, type Downloaded, type DownloadOptions, type ObjectInfo, type PutResult, type Remote } from './remote.ts';
 
 /** A remote in a local directory: the embedded default, and what DVC calls a "local remote". */
 export class LocalRemote implements Remote {
@@ -54,13 +54,18 @@ export class LocalRemote implements Remote {
     }
   }
 
-  async download(key: string, file: string, options: DownloadOptions = {}): Promise<boolean> {
-    if (!(await this.head(key))) return false;
+  async download(key: string, file: string, options: DownloadOptions = {}): Promise<Downloaded | undefined> {
+    const info = await this.head(key);
+    if (!info) return undefined;
+    if (options.inMemoryUpTo !== undefined && info.size <= options.inMemoryUpTo) {
+      const bytes = await this.read(key);
+      return bytes && { bytes };
+    }
     const source = createReadStream(this.path(key));
     const { onData } = options;
     if (onData) source.on('data', (chunk) => onData(chunk as Buffer));
     await pipeline(source, createWriteStream(file, { flags: 'wx' }));
-    return true;
+    return { file };
   }
 
   async close(): Promise<void> {}

@@ -20,9 +20,17 @@ export interface PutOptions {
 }
 
 export interface DownloadOptions {
-  /** Sees every chunk as it is written (to hash while downloading instead of reading the file again). */
+  /** Sees every chunk written to the file, in order (to hash while downloading instead of reading it again). */
   onData?(chunk: Uint8Array): void;
+  /**
+   * Objects of at most this many bytes come back in memory and no file is written: for many small objects,
+   * the caller writes each where it belongs in one go instead of copying it from a temporary file.
+   */
+  inMemoryUpTo?: number;
 }
+
+/** Where a downloaded object is: in memory (small, see `inMemoryUpTo`), or in the file the caller named. */
+export type Downloaded = { bytes: Uint8Array } | { file: string };
 
 export interface Remote {
   /** The URL the user gave, normalised (`s3://bucket/prefix`, `/abs/dir`). */
@@ -36,8 +44,8 @@ export interface Remote {
   putIfAbsent(key: string, body: Body, options?: PutOptions): Promise<PutResult>;
   /** Whole object in memory, or undefined when absent. For small objects (manifests, model cards). */
   read(key: string): Promise<Uint8Array | undefined>;
-  /** Streams an object to `file` (which must not exist yet); false when the object is absent. */
-  download(key: string, file: string, options?: DownloadOptions): Promise<boolean>;
+  /** Streams an object to `file` (which must not exist yet), or returns it in memory; undefined when absent. */
+  download(key: string, file: string, options?: DownloadOptions): Promise<Downloaded | undefined>;
   /** Releases sockets and handles. */
   close(): Promise<void>;
 }

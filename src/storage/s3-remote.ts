@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { badInput } from '../errors.ts';
-import { objectKey, type Body, type DownloadOptions, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
+import { objectKey, type Body, type Downloaded, type DownloadOptions, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
 import { withRetry } from './retry.ts';
 import { S3Http, type Credentials } from './s3-http.ts';
 
@@ -171,26 +171,33 @@ export class S3Remote implements Remote {
     }
   }
 
-  async download(key: string, file: string, options: DownloadOptions = {}): Promise<boolean> {
+  async download(key: string, file: string, options: DownloadOptions = {}): Promise<Downloaded | undefined> {
     // No retry here: a retry needs a fresh file, which the caller owns.
-    if (this.http) return this.http.download(this.bucket, this.key(key), file, options.onData);
+    if (this.http) return this.http.download(this.bucket, this.key(key), file, options);
     let out;
     try {
       const { GetObjectCommand } = await loadSdk();
       out = await (await this.client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) return undefined;
       throw error;
+    }
+    const expected = out.ContentLength;
+    // A connection closed early can end the body without an error: treat a short body as a reset.
+    const short = (size: number) => Object.assign(new Error(`${this.url}/${key}: got ${size} of ${expected} bytes`), { code: 'ECONNRESET' });
+    if (expected !== undefined && options.inMemoryUpTo !== undefined && expected <= options.inMemoryUpTo) {
+      const bytes = await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+      if (bytes.length !== expected) throw short(bytes.length);
+      return { bytes };
     }
     const bodyStream = out.Body as Readable;
     if (options.onData) bodyStream.on('data', options.onData);
     await pipeline(bodyStream, createWriteStream(file, { flags: 'wx' }));
-    if (out.ContentLength !== undefined) {
+    if (expected !== undefined) {
       const { size } = await stat(file);
-      // A connection closed early can end the stream without an error: treat a short body as a reset.
-      if (size !== out.ContentLength) throw Object.assign(new Error(`${this.url}/${key}: got ${size} of ${out.ContentLength} bytes`), { code: 'ECONNRESET' });
+      if (size !== expected) throw short(size);
     }
-    return true;
+    return { file };
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,8 @@ export interface SeenRequest {
   method: string;
   /** Path and query, as sent (`/bucket/files/md5/ab/cd…?partNumber=2&uploadId=…`). */
   url: string;
+  /** The Range header, when the request had one. */
+  range?: string;
 }
 
 export type Fault = 'pass' | 'slowdown' | 'reset-request' | 'reset-response' | 'corrupt-response';
@@ -38,7 +40,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     else handle(req, res);
   });
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const seenRequest = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    const seenRequest: SeenRequest = { method: req.method ?? 'GET', url: req.url ?? '/', ...(req.headers.range ? { range: req.headers.range } : {}) };
     requests.push(seenRequest);
     const id = `${seenRequest.method} ${seenRequest.url.split('?')[0]}`;
     const n = seen.get(id) ?? 0;

@@ -8,7 +8,7 @@ export const command: Command = {
   usage: [
     'data add <path>... [--allow-empty]',
     'data push [targets...] [--remote URL|NAME] [--endpoint URL] [--jobs N]',
-    'data pull [targets...] [--remote URL|NAME] [--endpoint URL] [--jobs N]',
+    'data pull [targets...] [--remote URL|NAME] [--endpoint URL] [--jobs N] [--force]',
     'data status [targets...] [--remote URL|NAME] [--endpoint URL] [--json]',
   ],
   options: {
@@ -16,12 +16,14 @@ export const command: Command = {
     endpoint: { type: 'string' },
     jobs: { type: 'string', short: 'j' },
     'allow-empty': { type: 'boolean' },
+    force: { type: 'boolean', short: 'f' },
   },
   help: [
     ['-r, --remote URL|NAME', 's3://bucket/prefix, a directory, or a remote named in .dvc/config (default: [core] remote)'],
     ['--endpoint URL', 'S3-compatible endpoint (MinIO, Ceph); default: endpointurl from .dvc/config, else AWS'],
     ['-j, --jobs N', 'Parallel transfers, 1-256 (default 16)'],
     ['--allow-empty', 'add: track an empty directory instead of failing'],
+    ['-f, --force', 'pull: overwrite or delete workspace files whose changes are not in the cache'],
   ],
   allowPositionals: true,
   async run({ values, positionals }, ctx) {
@@ -32,6 +34,7 @@ export const command: Command = {
       targets,
       jobs: values.jobs === undefined ? 16 : parseJobs(values.jobs, '--jobs'),
       allowEmpty: values['allow-empty'] === true,
+      force: values.force === true,
       cwd: ctx.cwd,
       ...(typeof values.remote === 'string' ? { remote: values.remote } : {}),
       ...(typeof values.endpoint === 'string' ? { endpoint: values.endpoint } : {}),

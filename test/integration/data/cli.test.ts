@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dirManifest, md5Hex } from '../../../src/data/hash.ts';
@@ -174,6 +174,84 @@ describe('mlops data with a directory remote', () => {
     const ok = await mlops(root, ['data', 'add', 'empty', '--allow-empty']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe(`${dirManifest([]).md5}  empty`);
+  });
+});
+
+describe('mlops data pull makes the workspace match the data, as dvc pull does', () => {
+  /** v1 pushed and checked out in `root`; v2's .dvc file (pushed too) returned, as `git checkout` would bring it. */
+  async function twoVersions() {
+    const root = workspace({ 'data/foo': 'foo', 'data/bar': 'bar', 'data/old/x.txt': 'x' });
+    const remote = tempDir('remote');
+    await mlops(root, ['data', 'add', 'data']);
+    await mlops(root, ['data', 'push', '--remote', remote]);
+    const v1 = readFileSync(join(root, 'data.dvc'));
+    writeFileSync(join(root, 'data/bar'), 'bar v2');
+    writeFileSync(join(root, 'data/baz'), 'baz');
+    rmSync(join(root, 'data/old'), { recursive: true });
+    await mlops(root, ['data', 'add', 'data']);
+    await mlops(root, ['data', 'push', '--remote', remote]);
+    const v2 = readFileSync(join(root, 'data.dvc'));
+    return { root, remote, v1, v2 };
+  }
+
+  it('switching versions updates changed files, adds new ones and deletes what the data no longer has', async () => {
+    const { root, remote, v1, v2 } = await twoVersions();
+    const clone = cloneOf(root);
+    writeFileSync(join(clone, 'data.dvc'), v1);
+    expect((await mlops(clone, ['data', 'pull', '--remote', remote])).code).toBe(0);
+    expect(listFiles(join(clone, 'data'))).toEqual(['bar', 'foo', 'old/x.txt']);
+    const fooBefore = statSync(join(clone, 'data/foo'));
+
+    writeFileSync(join(clone, 'data.dvc'), v2);
+    const pull = await mlops(clone, ['data', 'pull', '--remote', remote, '--json']);
+    expect(pull.code).toBe(0);
+    expect(listFiles(join(clone, 'data'))).toEqual(['bar', 'baz', 'foo']);
+    expect(existsSync(join(clone, 'data/old'))).toBe(false); // the folder it emptied goes too
+    expect(readFileSync(join(clone, 'data/bar'), 'utf8')).toBe('bar v2');
+    expect(statSync(join(clone, 'data/foo')).ino).toBe(fooBefore.ino); // unchanged files are not rewritten
+
+    writeFileSync(join(clone, 'data.dvc'), v1); // and back, from the cache alone
+    expect((await mlops(clone, ['data', 'pull', '--remote', tempDir('empty-remote')])).code).toBe(0);
+    expect(listFiles(join(clone, 'data'))).toEqual(['bar', 'foo', 'old/x.txt']);
+    expect(readFileSync(join(clone, 'data/bar'), 'utf8')).toBe('bar');
+  });
+
+  it('an edit that is not in the cache stops the pull before any write; --force discards it', async () => {
+    const { root, remote, v1 } = await twoVersions();
+    writeFileSync(join(root, 'data.dvc'), v1);
+    writeFileSync(join(root, 'data/foo'), 'my unsaved edit');
+    writeFileSync(join(root, 'data/notes.txt'), 'also unsaved');
+    const refused = await mlops(root, ['data', 'pull', '--remote', remote]);
+    expect(refused.code).toBe(2);
+    expect(refused.log).toContain('targets: "data" has 2 file(s) whose changes are not in the cache and would be lost (data/foo, data/notes.txt)');
+    expect(refused.log).toContain('--force');
+    expect(readFileSync(join(root, 'data/foo'), 'utf8')).toBe('my unsaved edit');
+    expect(existsSync(join(root, 'data/old/x.txt'))).toBe(false); // nothing was written
+
+    const forced = await mlops(root, ['data', 'pull', '--remote', remote, '--force']);
+    expect(forced.code).toBe(0);
+    expect(listFiles(join(root, 'data'))).toEqual(['bar', 'foo', 'old/x.txt']);
+    expect(readFileSync(join(root, 'data/foo'), 'utf8')).toBe('foo');
+  });
+
+  it('an object missing from the remote: exit 3, that output is not checked out, nothing is left half-written', async () => {
+    const root = workspace({ 'data/a': 'a', 'data/b': 'b', 'data/sub/c': 'c' });
+    const remote = tempDir('remote');
+    await mlops(root, ['data', 'add', 'data']);
+    await mlops(root, ['data', 'push', '--remote', remote]);
+    const gone = md5Hex('b');
+    rmSync(join(remote, 'files/md5', gone.slice(0, 2), gone.slice(2)), { force: true });
+    const clone = cloneOf(root);
+    const pull = await mlops(clone, ['data', 'pull', '--remote', remote, '--json']);
+    expect(pull.code).toBe(3);
+    expect(JSON.parse(pull.stdout).missing).toEqual([gone]);
+    expect(pull.log).toContain('data: 1 object(s) are not on');
+    expect(existsSync(join(clone, 'data'))).toBe(false);
+    // What did arrive is in the cache: a pull from a complete remote only fetches the rest.
+    const again = await mlops(clone, ['data', 'pull', '--remote', root + '/.dvc/cache', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ transferred: 1 });
+    expect(listFiles(join(clone, 'data'))).toEqual(['a', 'b', 'sub/c']);
   });
 });
 

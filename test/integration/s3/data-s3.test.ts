@@ -1,6 +1,6 @@
 // One suite, two servers: s3rver by default, radosgw under `npm run test:s3-real` (see test/helpers/s3-servers.ts).
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { md5Hex } from '../../../src/data/hash.ts';
@@ -136,12 +136,30 @@ describe(`mlops data against S3`, () => {
       expect((await remote.head('big.bin'))?.size).toBe(12 << 20);
       const back = join(root, 'back.bin');
       const chunks: Uint8Array[] = [];
-      expect(await remote.download('big.bin', back, { onData: (c) => chunks.push(c) })).toBe(true);
+      expect(await remote.download('big.bin', back, { onData: (c) => chunks.push(c), inMemoryUpTo: 1 << 20 })).toEqual({ file: back });
       expect(readFileSync(back)).toEqual(readFileSync(join(root, 'big.bin')));
       expect(Buffer.concat(chunks)).toEqual(readFileSync(join(root, 'big.bin'))); // in order, for hashing
-      expect(proxy.count('GET')).toBe(3); // 12 MiB in 5 MiB ranges
+      // A plain GET learns the size (and is cut short), then 12 MiB comes in three 5 MiB ranges.
+      expect(proxy.requests.filter((r) => r.method === 'GET').map((r) => r.range)).toEqual([undefined, 'bytes=0-5242879', 'bytes=5242880-10485759', 'bytes=10485760-12582911']);
       expect(proxy.count('POST', 'uploads')).toBe(1); // one multipart upload
       expect(await remote.putIfAbsent('big.bin', { path: join(root, 'big.bin') })).toBe('exists');
+    } finally {
+      await remote.close();
+    }
+  });
+
+  it('small objects come back in memory from one GET without a Range header', async () => {
+    const bucket = await s3.newBucket();
+    const proxy = await s3.proxy();
+    const remote = s3.remote(`s3://${bucket}/m`, { endpoint: proxy.endpoint });
+    const root = makeWorkspace({});
+    try {
+      await remote.putIfAbsent('small', { data: 'x'.repeat(3000) });
+      const got = await remote.download('small', join(root, 'never'), { inMemoryUpTo: 4096 });
+      expect(got && 'bytes' in got && Buffer.from(got.bytes).toString()).toBe('x'.repeat(3000));
+      expect(existsSync(join(root, 'never'))).toBe(false);
+      expect(proxy.requests.filter((r) => r.method === 'GET')).toEqual([{ method: 'GET', url: `/${bucket}/m/small` }]);
+      expect(await remote.download('absent', join(root, 'never'), { inMemoryUpTo: 4096 })).toBeUndefined();
     } finally {
       await remote.close();
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,11 +45,22 @@ describe('LocalRemote', () => {
     await remote.putIfAbsent('obj', { data: 'payload' });
     const target = join(dir(), 'out');
     const seen: Uint8Array[] = [];
-    expect(await remote.download('obj', target, { onData: (c) => seen.push(c) })).toBe(true);
+    expect(await remote.download('obj', target, { onData: (c) => seen.push(c) })).toEqual({ file: target });
     expect(readFileSync(target, 'utf8')).toBe('payload');
     expect(Buffer.concat(seen).toString()).toBe('payload');
     await expect(remote.download('obj', target)).rejects.toThrow(/EEXIST/);
-    expect(await remote.download('absent', join(dir(), 'x'))).toBe(false);
+    expect(await remote.download('absent', join(dir(), 'x'))).toBeUndefined();
+  });
+
+  it('returns objects up to inMemoryUpTo bytes in memory, writing no file', async () => {
+    const remote = new LocalRemote(dir());
+    await remote.putIfAbsent('small', { data: '12345' });
+    const target = join(dir(), 'out');
+    const got = await remote.download('small', target, { inMemoryUpTo: 5 });
+    expect(got && 'bytes' in got && Buffer.from(got.bytes).toString()).toBe('12345');
+    expect(existsSync(target)).toBe(false);
+    expect(await remote.download('small', target, { inMemoryUpTo: 4 })).toEqual({ file: target });
+    expect(readFileSync(target, 'utf8')).toBe('12345');
   });
 
   it('uploads from a file path', async () => {

@@ -1,0 +1,163 @@
+import { chmodSync, closeSync, constants, copyFileSync, fstatSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { badInput } from '../errors.ts';
+import type { DirEntry } from './hash.ts';
+import { assertNoSymlinkEscape, findCollisions } from './paths.ts';
+import type { Tracked } from './tracked.ts';
+import type { Workspace } from './workspace.ts';
+
+/** One file to write: where, under which state key, with which content. */
+export interface Placement {
+  md5: string;
+  absolute: string;
+  key: string;
+  /** A file is there now (with other content) and is replaced. */
+  replaces?: boolean;
+}
+
+/**
+ * What `dvc checkout` has to do for one output, decided before anything is written: the files to write,
+ * grouped by object, and the files to delete (in the workspace but not in the data).
+ */
+export interface CheckoutPlan {
+  pending: Map<string, Placement[]>;
+  extras: string[];
+  upToDate: number;
+}
+
+const SHOWN_CONFLICTS = 5;
+
+/**
+ * Compares the workspace with the data an output describes. A file whose content would be lost (it differs
+ * from the data and is not in the cache: edited since the last add) stops the checkout before any write,
+ * unless `force`, as in DVC. Destinations are resolved first and must stay inside the workspace.
+ */
+export async function planCheckout(ws: Workspace, tracked: Tracked, entries: DirEntry[], force: boolean): Promise<CheckoutPlan> {
+  const base = join(ws.root, tracked.rel);
+  const isDir = tracked.out.md5.endsWith('.dir');
+  for (const group of findCollisions(entries.map((e) => e.relpath))) {
+    ws.logger.warning(`${tracked.rel}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);
+  }
+  const parents = new Set<string>();
+  const wanted = new Map<string, Placement>();
+  for (const e of entries) {
+    const absolute = e.relpath === '' ? base : join(base, ...e.relpath.split('/'));
+    parents.add(dirname(absolute));
+    wanted.set(absolute, { md5: e.md5, absolute, key: e.relpath === '' ? tracked.rel : `${tracked.rel}/${e.relpath}` });
+  }
+  for (const parent of parents) assertNoSymlinkEscape(ws.root, parent, 'targets', tracked.rel);
+
+  // What is there now, hashed with the state database (free for files this tool wrote or hashed before).
+  const current = new Map<string, string>();
+  const there = lstatSync(base, { throwIfNoEntry: false });
+  if (there) {
+    const hashed = await ws.hashPath(tracked.rel, { toCache: false, allowEmpty: true, label: `checking ${tracked.rel}` });
+    if (hashed?.entries) for (const e of hashed.entries) current.set(join(base, ...e.relpath.split('/')), e.md5);
+    else if (hashed) current.set(base, hashed.md5);
+  }
+
+  const cached = ws.cachedObjects();
+  const plan: CheckoutPlan = { pending: new Map(), extras: [], upToDate: 0 };
+  const conflicts: string[] = [];
+  const safe = (md5: string) => force || cached.has(md5);
+  for (const [absolute, p] of wanted) {
+    const now = current.get(absolute);
+    if (now === p.md5) {
+      plan.upToDate++;
+      continue;
+    }
+    if (now !== undefined) {
+      if (!safe(now)) conflicts.push(p.key);
+      p.replaces = true;
+    }
+    const group = plan.pending.get(p.md5);
+    if (group) group.push(p);
+    else plan.pending.set(p.md5, [p]);
+  }
+  for (const [absolute, md5] of current) {
+    if (wanted.has(absolute)) continue;
+    if (!safe(md5)) conflicts.push(showKey(ws, absolute));
+    plan.extras.push(absolute);
+  }
+  if (conflicts.length > 0) {
+    const shown = conflicts.slice(0, SHOWN_CONFLICTS).join(', ') + (conflicts.length > SHOWN_CONFLICTS ? ` and ${conflicts.length - SHOWN_CONFLICTS} more` : '');
+    throw badInput(
+      'targets',
+      tracked.rel,
+      `has ${conflicts.length} file(s) whose changes are not in the cache and would be lost (${shown}): run \`mlops data add ${tracked.rel}\` to keep them, or pull with --force (force: true) to discard them`,
+    );
+  }
+  if (!isDir && there?.isDirectory() && current.size === 0) plan.extras.push(base); // an empty folder where a file goes
+  return plan;
+}
+
+/** Deletes files (the data does not have them, or a failed pull created them), then the folders that leaves empty. */
+export function removeFiles(ws: Workspace, tracked: Tracked, files: string[]): void {
+  const base = join(ws.root, tracked.rel);
+  for (const file of files) rmSync(file, { force: true, recursive: file === base });
+  pruneEmptyDirs(base, files.map((f) => dirname(f)));
+}
+
+/** Removes each folder, and its parents up to and including `base`, that is empty; nothing above `base`. */
+export function pruneEmptyDirs(base: string, dirs: Iterable<string>): void {
+  const all = new Set<string>();
+  for (const dir of dirs) for (let d = dir; d.length >= base.length && d.startsWith(base); d = dirname(d)) all.add(d);
+  // Deepest first; a folder that still has something in it stays.
+  for (const dir of [...all].sort((a, b) => b.length - a.length)) {
+    try {
+      rmdirSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    }
+  }
+}
+
+/** Creates the folders the pending files go into (once each); returns them. */
+export function makeParents(plan: CheckoutPlan): string[] {
+  const dirs = new Set<string>();
+  for (const group of plan.pending.values()) for (const p of group) dirs.add(dirname(p.absolute));
+  for (const dir of dirs) mkdirSync(dir, { recursive: true });
+  return [...dirs];
+}
+
+let tempCounter = 0;
+export const tempSuffix = () => `.${process.pid}-${tempCounter++}.tmp`;
+
+/**
+ * Writes one file (temporary name, then rename, so a reader never sees half a file) from bytes in memory,
+ * or as a copy of the cache object, and records it in the state database. Synchronous on purpose: direct
+ * syscalls cost far less than a promise round trip per file when a dataset has 100,000 of them.
+ */
+export function place(ws: Workspace, p: Placement, bytes?: Uint8Array): void {
+  const temp = `${p.absolute}${tempSuffix()}`;
+  let written: Stats;
+  try {
+    if (bytes) {
+      const fd = openSync(temp, 'wx');
+      try {
+        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+        written = fstatSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      copyFileSync(ws.cachePath(p.md5), temp, constants.COPYFILE_FICLONE);
+      chmodSync(temp, 0o644); // cache objects are read-only; the workspace copy is the user's to edit
+      written = statSync(temp);
+    }
+    renameSync(temp, p.absolute); // keeps the inode and mtime recorded below
+  } catch (error) {
+    rmSync(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR') {
+      throw badInput('targets', p.key, 'is a directory in the workspace but a file in the data (or the reverse): move it away and pull again');
+    }
+    throw error;
+  }
+  ws.state.set(p.key, written.size, written.mtimeMs, written.ino, p.md5);
+}
+
+function showKey(ws: Workspace, absolute: string): string {
+  return relative(ws.root, absolute).split(sep).join('/');
+}
