@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { statSync } from 'node:fs';
-import type { Remote } from '../storage/remote.ts';
+import type { PutResult, Remote } from '../storage/remote.ts';
 import { parseManifest } from './manifest.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
@@ -16,8 +16,8 @@ export interface TransferResult {
 }
 
 /**
- * `dvc push`: learns what the remote lacks by HEAD on exactly the objects needed (never a listing),
- * uploads those, and the `.dir` manifest last so its presence marks a complete push.
+ * `dvc push`: learns what the remote lacks by HEAD or conditional PUT on exactly the objects needed (never
+ * a listing), uploads those, and the `.dir` manifest last so its presence marks a complete push.
  */
 export async function pushOutputs(ws: Workspace, remote: Remote, outputs: Tracked[], jobs: number): Promise<TransferResult> {
   const limit = pLimit(jobs);
@@ -56,6 +56,17 @@ export async function pushOutputs(ws: Workspace, remote: Remote, outputs: Tracke
   return result;
 }
 
+/** Pushes of fewer objects than this HEAD each one first (the probe below would not pay for itself). */
+const PUT_FIRST_MIN = 256;
+/** Objects HEADed first to learn how much of a push the remote already has. */
+const SAMPLE = 32;
+
+/**
+ * Uploads the objects the remote lacks. An object is either HEADed first and sent when absent, or, when a
+ * sample shows the remote has almost none of them and the store is seen to honour `If-None-Match: *`, sent
+ * straight away as a conditional PUT (a 412 means it was there): a first push of a dataset then costs one
+ * request per object instead of two, and the server's CPU, not ours, is what limits a push.
+ */
 async function pushObjects(
   ws: Workspace,
   remote: Remote,
@@ -66,12 +77,37 @@ async function pushObjects(
 ): Promise<void> {
   ws.progress.start(label, md5s.length, 0);
   try {
+    /** What is known of each object on the remote before the main pass. */
+    const known = new Map<string, 'present' | 'absent' | 'sent'>();
+    const head = async (md5: string) => {
+      const there = (await remote.head(remoteKey(md5))) !== undefined;
+      known.set(md5, there ? 'present' : 'absent');
+      return there;
+    };
+    let putFirst = false;
+    if (md5s.length >= PUT_FIRST_MIN) {
+      const sample = md5s.slice(0, SAMPLE);
+      await Promise.all(sample.map((md5) => limit(() => head(md5))));
+      const absent = sample.filter((md5) => known.get(md5) === 'absent' && cachedSize(ws, md5) >= 0);
+      const probe = absent[0];
+      if (probe !== undefined && absent.length >= 0.75 * sample.length) {
+        const sent = await honoursConditionalWrites(ws, remote, probe);
+        putFirst = sent.honoured;
+        known.set(probe, sent.put === 'created' ? 'sent' : 'present');
+        if (sent.put === 'created') {
+          result.transferred++;
+          ws.progress.advance(1, cachedSize(ws, probe));
+        }
+      }
+    }
     await Promise.all(
       md5s.map((md5) =>
         limit(async () => {
+          const state = known.get(md5);
+          if (state === 'sent') return;
           const key = remoteKey(md5);
           let size = 0;
-          if (await remote.head(key)) {
+          if (state === 'present' || (state === undefined && !putFirst && (await head(md5)))) {
             result.skipped++;
           } else if ((size = cachedSize(ws, md5)) < 0) {
             result.missing.push(md5);
@@ -88,6 +124,18 @@ async function pushObjects(
   } finally {
     ws.progress.finish();
   }
+}
+
+/**
+ * Whether the store refuses to overwrite (`If-None-Match: *` → 412), learned by sending one object twice:
+ * the second PUT must come back `exists`. A store that ignores the header has then rewritten that object
+ * with the same bytes (objects are named by their content), and the push HEADs every object first.
+ */
+async function honoursConditionalWrites(ws: Workspace, remote: Remote, md5: string): Promise<{ put: PutResult; honoured: boolean }> {
+  const body = { path: ws.cachePath(md5) };
+  const put = await remote.putIfAbsent(remoteKey(md5), body, { knownAbsent: true });
+  const again = await remote.putIfAbsent(remoteKey(md5), body, { knownAbsent: true });
+  return { put, honoured: again === 'exists' };
 }
 
 function cachedSize(ws: Workspace, md5: string): number {

@@ -73,7 +73,7 @@ describe(`mlops data against S3`, () => {
     const bucket = await s3.newBucket();
     const proxy = await s3.proxy();
     const remote = `s3://${bucket}/r`;
-    const root = makeWorkspace(dataset(199));
+    const root = makeWorkspace(dataset(299)); // above the size where a push samples the remote first
     await mlops(root, ['data', 'add', 'data']);
     await mlops(root, ['data', 'push', '--remote', remote, '--endpoint', proxy.endpoint]);
     writeFileSync(join(root, 'data/part-010.csv'), 'id,value\n10,-1\n');
@@ -88,6 +88,29 @@ describe(`mlops data against S3`, () => {
         .map((m: string) => `/${bucket}/r/files/md5/${m.slice(0, 2)}/${m.slice(2)}`)
         .sort(),
     );
+  });
+
+  it('a first push of many objects sends one conditional PUT each where the store refuses overwrites, else HEADs first', async () => {
+    const bucket = await s3.newBucket();
+    const proxy = await s3.proxy();
+    const remote = `s3://${bucket}/f`;
+    const root = makeWorkspace(dataset(299));
+    await mlops(root, ['data', 'add', 'data']);
+    const push = await mlops(root, ['data', 'push', '--remote', remote, '--endpoint', proxy.endpoint, '--json']);
+    expect(push.code, push.log).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({ transferred: 301, skipped: 0 });
+    const objectHeads = proxy.requests.filter((r) => r.method === 'HEAD' && !r.url.endsWith('.dir')).length;
+    // 300 files + the .dir, plus one file sent twice to learn whether the store answers 412.
+    expect(proxy.count('PUT')).toBe(302);
+    if (s3.honoursIfNoneMatch) expect(objectHeads).toBe(32); // the sample only
+    else expect(objectHeads).toBe(300); // s3rver overwrites: every object is HEADed before its PUT
+    for (const key of await s3.keys(bucket)) {
+      const name = key.replace(/^f\/files\/md5\//, '').replace('/', '').replace(/\.dir$/, '');
+      expect(md5Hex((await s3.get(bucket, key)) as Buffer), key).toBe(name);
+    }
+    const clone = cloneWorkspace(root);
+    expect((await mlops(clone, ['data', 'pull', '--remote', remote, '--endpoint', s3.endpoint])).code).toBe(0);
+    expect(listFiles(join(clone, 'data'))).toEqual(listFiles(join(root, 'data')));
   });
 
   it('never overwrites an existing object', async () => {
