@@ -21,7 +21,9 @@ interface Counters {
 function describe(c: Counters, now: number): string {
   const seconds = Math.max((now - c.started) / 1000, 0.001);
   const rate = c.bytes / seconds;
-  return `${c.label}: ${c.files}/${c.totalFiles} files, ${mib(c.bytes)}/${mib(c.totalBytes)} MiB, ${mib(rate)} MiB/s`;
+  // Transfers learn sizes as they go: 0 means the total is not known up front.
+  const bytes = c.totalBytes > 0 ? `${mib(c.bytes)}/${mib(c.totalBytes)}` : mib(c.bytes);
+  return `${c.label}: ${c.files}/${c.totalFiles} files, ${bytes} MiB, ${mib(rate)} MiB/s`;
 }
 
 const mib = (n: number) => (n / 1048576).toFixed(1);

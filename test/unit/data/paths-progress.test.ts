@@ -75,4 +75,16 @@ describe('progress in Actions logs', () => {
     expect(lines.length).toBe(6); // at 10, 20, 30, 40, 50 s, and the end
     expect(lines.at(-1)).toMatch(/^pushing data: 1000\/1000 files, 1\.0\/1\.0 MiB, 0\.0 MiB\/s$/);
   });
+
+  it('shows bytes without a total when the total is not known up front', () => {
+    const lines: string[] = [];
+    const logger = { debug() {}, info: (m: string) => lines.push(m), notice() {}, warning() {}, error() {} };
+    let now = 0;
+    const progress = lineProgress(logger, 10_000, () => now);
+    progress.start('pulling data', 2, 0);
+    now = 2000;
+    progress.advance(2, 3 << 20);
+    progress.finish();
+    expect(lines).toEqual(['pulling data: 2/2 files, 3.0 MiB, 1.5 MiB/s']);
+  });
 });
