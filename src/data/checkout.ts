@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, copyFileSync, fstatSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { DirEntry } from './hash.ts';
@@ -125,37 +125,32 @@ let tempCounter = 0;
 export const tempSuffix = () => `.${process.pid}-${tempCounter++}.tmp`;
 
 /**
- * Writes one file (temporary name, then rename, so a reader never sees half a file) from bytes in memory,
- * or as a copy of the cache object, and records it in the state database. Synchronous on purpose: direct
- * syscalls cost far less than a promise round trip per file when a dataset has 100,000 of them.
+ * Copies one object from the cache into place (temporary name, then rename, so a reader never sees half a
+ * file) and records it in the state database. Synchronous on purpose: direct syscalls cost far less than a
+ * promise round trip per file when a dataset has 100,000 of them.
  */
-export function place(ws: Workspace, p: Placement, bytes?: Uint8Array): void {
+export function place(ws: Workspace, p: Placement): void {
   const temp = `${p.absolute}${tempSuffix()}`;
   let written: Stats;
   try {
-    if (bytes) {
-      const fd = openSync(temp, 'wx');
-      try {
-        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-        written = fstatSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } else {
-      copyFileSync(ws.cachePath(p.md5), temp, constants.COPYFILE_FICLONE);
-      chmodSync(temp, 0o644); // cache objects are read-only; the workspace copy is the user's to edit
-      written = statSync(temp);
-    }
+    copyFileSync(ws.cachePath(p.md5), temp, constants.COPYFILE_FICLONE);
+    chmodSync(temp, 0o644); // cache objects are read-only; the workspace copy is the user's to edit
+    written = statSync(temp);
     renameSync(temp, p.absolute); // keeps the inode and mtime recorded below
   } catch (error) {
     rmSync(temp, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR') {
-      throw badInput('targets', p.key, 'is a directory in the workspace but a file in the data (or the reverse): move it away and pull again');
-    }
-    throw error;
+    throw placementError(p, error);
   }
   ws.state.set(p.key, written.size, written.mtimeMs, written.ino, p.md5);
+}
+
+/** A clear error for a file that could not be put in place (a folder in the way is the usual case). */
+export function placementError(p: Placement, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR') {
+    return badInput('targets', p.key, 'is a directory in the workspace but a file in the data (or the reverse): move it away and pull again');
+  }
+  return error;
 }
 
 function showKey(ws: Workspace, absolute: string): string {
