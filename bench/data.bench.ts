@@ -3,8 +3,8 @@
 // BENCH_DATA_JOBS (16). Needs radosgw/ceph-mon/ceph-osd, rclone and /usr/bin/aws (Debian packages).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -19,12 +19,33 @@ const JOBS = Number(process.env.BENCH_DATA_JOBS ?? 16);
 interface Timing {
   wall: number;
   cpu: number;
+  /** CPU seconds the S3 server (radosgw, OSD, monitor) spent meanwhile. */
+  server: number;
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU seconds used so far by the Ceph daemons (their pid files are in the cluster's run folder). */
+function serverCpu(): number {
+  let ticks = 0;
+  for (const name of readdirSync(join(cephDir, 'run')).filter((f) => f.endsWith('.pid'))) {
+    const pid = readFileSync(join(cephDir, 'run', name), 'utf8').trim();
+    try {
+      // Fields after "(comm) ": state is the 3rd field of the line, utime the 14th, stime the 15th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // a daemon that is gone used nothing more
+    }
+  }
+  return ticks / CLK_TCK;
 }
 
 /** Runs a command to completion; wall time from here, CPU (user+sys, all threads) from /usr/bin/time. */
 function timed(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Timing> {
   const timeFile = join(work, `time-${randomBytes(4).toString('hex')}`);
   const started = process.hrtime.bigint();
+  const server0 = serverCpu();
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, cmd, ...args], {
       cwd: options.cwd ?? work,
@@ -37,7 +58,7 @@ function timed(cmd: string, args: string[], options: { cwd?: string; env?: NodeJ
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
       const [user, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
-      resolve({ wall, cpu: (user ?? 0) + (sys ?? 0) });
+      resolve({ wall, cpu: (user ?? 0) + (sys ?? 0), server: serverCpu() - server0 });
     });
   });
 }
@@ -109,12 +130,13 @@ async function sdkLoop(count: number, one: (client: S3Client, i: number) => Prom
   const client = benchClient();
   const limit = pLimit(JOBS);
   const cpu0 = process.cpuUsage();
+  const server0 = serverCpu();
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: count }, (_, i) => limit(() => one(client, i))));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   client.destroy();
-  return { wall, cpu: (cpu.user + cpu.system) / 1e6 };
+  return { wall, cpu: (cpu.user + cpu.system) / 1e6, server: serverCpu() - server0 };
 }
 
 /** The server's own ceiling for small PUTs: a bare SDK loop at the same concurrency, no hashing, no HEAD. */
@@ -131,6 +153,21 @@ const sdkGetLoop = (count: number, bucket: string, dir: string) => {
 };
 
 type Row = [string, ...string[]];
+const CORES = availableParallelism();
+const serverCol = (ours: Timing, peer?: Timing) => `${ours.server.toFixed(1)}${peer ? ` | ${peer.server.toFixed(1)}` : ''}`;
+/**
+ * The server shares the machine: the CPU it spent serving our run, spread over every core, is a time no
+ * client could beat here. When it is above half of rclone's time, 2x rclone cannot be reached on this machine.
+ */
+const floorRow = (what: string, ours: Timing, peer: Timing): Row => [
+  `${what}: server CPU / ${CORES} cores (floor)`,
+  (ours.server / CORES).toFixed(2),
+  (peer.server / CORES).toFixed(2),
+  '',
+  `2x rclone = ${(peer.wall / 2).toFixed(2)} s`,
+  '',
+  '',
+];
 const rows: Row[] = [];
 const fmt = (t: Timing | undefined) => (t ? t.wall.toFixed(2) : '-');
 const ratio = (peer: Timing | undefined, ours: Timing | undefined) => (peer && ours ? `${(peer.wall / ours.wall).toFixed(2)}x` : '-');
@@ -158,24 +195,26 @@ async function dataset(label: string, build: (dir: string) => { path: string }[]
   const aPush = await aws(['s3', 'sync', join(ws, 'data'), `s3://${ba}/data`]);
   let loop: Timing | undefined;
   if (files.length > 1) loop = await sdkPutLoop(files, bm);
-  rows.push([`${label} push`, fmt(push), fmt(rPush), fmt(aPush), ratio(rPush, push), ratio(aPush, push)]);
+  rows.push([`${label} push`, fmt(push), fmt(rPush), fmt(aPush), ratio(rPush, push), ratio(aPush, push), serverCol(push, rPush)]);
+  rows.push(floorRow(`${label} push`, push, rPush));
   rows.push([`${label} push MiB/s, objects/s`, `${(mib / push.wall).toFixed(1)}, ${(files.length / push.wall).toFixed(0)}`, `${(mib / rPush.wall).toFixed(1)}`, `${(mib / aPush.wall).toFixed(1)}`, '', '']);
-  if (loop) rows.push([`${label} server ceiling: bare SDK PUT loop x${JOBS}`, fmt(loop), '', '', `mlops at ${((loop.wall / push.wall) * 100).toFixed(0)}% of it`, '']);
+  if (loop) rows.push([`${label} server ceiling: bare SDK PUT loop x${JOBS}`, fmt(loop), '', '', `mlops at ${((loop.wall / push.wall) * 100).toFixed(0)}% of it`, '', serverCol(loop)]);
 
   const status = await mlops(ws, ['status', ...remote]);
   const rNoop = await rclone(['copy', join(ws, 'data'), `bench:${br}/data`]);
   const aNoop = await aws(['s3', 'sync', join(ws, 'data'), `s3://${ba}/data`]);
-  rows.push([`${label} no-op (status / re-copy / re-sync)`, fmt(status), fmt(rNoop), fmt(aNoop), ratio(rNoop, status), ratio(aNoop, status)]);
+  rows.push([`${label} no-op (status / re-copy / re-sync)`, fmt(status), fmt(rNoop), fmt(aNoop), ratio(rNoop, status), ratio(aNoop, status), serverCol(status, rNoop)]);
 
   const clone = makeWorkspace(`clone-${tag}`);
   spawnSync('cp', [join(ws, 'data.dvc'), join(clone, 'data.dvc')]);
   const pull = await mlops(clone, ['pull', ...remote]);
   const rPull = await rclone(['copy', `bench:${br}/data`, join(work, `rclone-pull-${tag}`)]);
   const aPull = await aws(['s3', 'sync', `s3://${ba}/data`, join(work, `aws-pull-${tag}`)]);
-  rows.push([`${label} pull`, fmt(pull), fmt(rPull), fmt(aPull), ratio(rPull, pull), ratio(aPull, pull)]);
+  rows.push([`${label} pull`, fmt(pull), fmt(rPull), fmt(aPull), ratio(rPull, pull), ratio(aPull, pull), serverCol(pull, rPull)]);
+  rows.push(floorRow(`${label} pull`, pull, rPull));
   if (loop) {
     const getLoop = await sdkGetLoop(files.length, bm, join(work, `get-loop-${tag}`));
-    rows.push([`${label} server ceiling: bare SDK GET loop x${JOBS}`, fmt(getLoop), '', '', `mlops at ${((getLoop.wall / pull.wall) * 100).toFixed(0)}% of it`, '']);
+    rows.push([`${label} server ceiling: bare SDK GET loop x${JOBS}`, fmt(getLoop), '', '', `mlops at ${((getLoop.wall / pull.wall) * 100).toFixed(0)}% of it`, '', serverCol(getLoop)]);
   }
   const same = spawnSync('diff', ['-r', '-q', join(ws, 'data'), join(clone, 'data')]);
   if (same.status !== 0) throw new Error(`pulled data differs: ${same.stdout}`);
@@ -211,7 +250,7 @@ startCeph();
 try {
   await dataset(`A (1 x ${BIG_MIB} MiB)`, bigFile, BIG_MIB << 20);
   await dataset(`B (${FILES} x 1-20 KiB)`, smallFiles, FILES * 10.5 * 1024);
-  const header: Row = ['operation', 'mlops s', 'rclone s', 'aws s', 'rclone/mlops', 'aws/mlops'];
+  const header: Row = ['operation', 'mlops s', 'rclone s', 'aws s', 'rclone/mlops', 'aws/mlops', 'server CPU s (mlops | rclone)'];
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => (r[i] ?? '').length)));
   const line = (r: Row) => r.map((c, i) => (c ?? '').padEnd(widths[i] as number)).join('  ');
   process.stdout.write(`radosgw (memstore) on loopback, jobs ${JOBS}; ratios > 1 mean mlops is faster\n`);
