@@ -22,7 +22,6 @@ export interface Placement {
 export interface CheckoutPlan {
   pending: Map<string, Placement[]>;
   extras: string[];
-  upToDate: number;
 }
 
 const SHOWN_CONFLICTS = 5;
@@ -57,15 +56,12 @@ export async function planCheckout(ws: Workspace, tracked: Tracked, entries: Dir
   }
 
   const cached = ws.cachedObjects();
-  const plan: CheckoutPlan = { pending: new Map(), extras: [], upToDate: 0 };
+  const plan: CheckoutPlan = { pending: new Map(), extras: [] };
   const conflicts: string[] = [];
   const safe = (md5: string) => force || cached.has(md5);
   for (const [absolute, p] of wanted) {
     const now = current.get(absolute);
-    if (now === p.md5) {
-      plan.upToDate++;
-      continue;
-    }
+    if (now === p.md5) continue;
     if (now !== undefined) {
       if (!safe(now)) conflicts.push(p.key);
       p.replaces = true;
