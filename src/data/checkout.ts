@@ -1,6 +1,8 @@
 import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
+import type { Written } from './file-writer.ts';
 import type { DirEntry } from './hash.ts';
 import { assertNoSymlinkEscape, findCollisions } from './paths.ts';
 import type { Tracked } from './tracked.ts';
@@ -141,12 +143,65 @@ export function place(ws: Workspace, p: Placement): void {
 }
 
 /** A clear error for a file that could not be put in place (a folder in the way is the usual case). */
-export function placementError(p: Placement, error: unknown): unknown {
+export function placementError(p: Placement | undefined, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR') {
+  if (p && (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR')) {
     return badInput('targets', p.key, 'is a directory in the workspace but a file in the data (or the reverse): move it away and pull again');
   }
   return error;
+}
+
+/**
+ * The workspace copies of a large object, written chunk by chunk as it downloads (each at its offset, on
+ * libuv's pool, beside the cache file's own writes) under temporary names; `name` gives them their names
+ * once the object is verified and in the cache, `discard` removes them after a failure.
+ */
+export class StreamedCopies {
+  private handles: Promise<FileHandle[]> | undefined;
+  private readonly group: Placement[];
+  private readonly temps: string[];
+  private offset = 0;
+
+  constructor(group: Placement[]) {
+    this.group = group;
+    this.temps = group.map((p) => `${p.absolute}${tempSuffix()}`);
+  }
+
+  /** Writes the next chunk into every copy; resolves when it is written. */
+  write(chunk: Uint8Array): Promise<unknown> {
+    this.handles ??= Promise.all(this.temps.map((t) => open(t, 'wx')));
+    const at = this.offset;
+    this.offset += chunk.length;
+    return this.handles.then((hs) => Promise.all(hs.map((h) => h.write(chunk, 0, chunk.length, at))));
+  }
+
+  /** Closes the copies and renames each into place, reporting what the state database needs. */
+  async name(wrote: (p: Placement, w: Written) => void): Promise<void> {
+    const handles = await this.handles;
+    if (!handles) return;
+    this.handles = undefined;
+    const stats = await Promise.all(handles.map(async (h) => {
+      const s = await h.stat();
+      await h.close();
+      return s;
+    }));
+    this.group.forEach((p, i) => {
+      try {
+        renameSync(this.temps[i] as string, p.absolute);
+      } catch (error) {
+        throw placementError(p, error);
+      }
+      const s = stats[i] as Stats;
+      wrote(p, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
+    });
+  }
+
+  async discard(): Promise<void> {
+    const handles = await this.handles?.catch(() => []);
+    this.handles = undefined;
+    await Promise.all((handles ?? []).map((h) => h.close().catch(() => {})));
+    for (const t of this.temps) rmSync(t, { force: true });
+  }
 }
 
 function showKey(ws: Workspace, absolute: string): string {

@@ -1,12 +1,11 @@
 import pLimit from 'p-limit';
-import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { chmod, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Remote } from '../storage/remote.ts';
 import { withRetry } from '../storage/retry.ts';
-import { makeParents, place, placementError, planCheckout, pruneEmptyDirs, removeFiles, tempSuffix, type Placement } from './checkout.ts';
-import { FileWriter, type Written } from './file-writer.ts';
+import { makeParents, place, placementError, planCheckout, pruneEmptyDirs, removeFiles, StreamedCopies, tempSuffix, type Placement } from './checkout.ts';
+import { FileWriter, type BackgroundHash, type Written } from './file-writer.ts';
 import type { DirEntry } from './hash.ts';
 import { md5File } from './hash.ts';
 import { parseManifest } from './manifest.ts';
@@ -16,11 +15,14 @@ import type { Workspace } from './workspace.ts';
 
 /** Objects up to this size arrive in memory and go to the cache and the workspace from one buffer. */
 const IN_MEMORY = 1 << 20;
+/** Bytes of a large object handed to the writer thread and not yet hashed and written, before the download waits. */
+const WRITE_AHEAD = 64 << 20;
 
 /**
  * `dvc pull`: fetches the objects the cache lacks (MD5 verified before an object gets its name) and checks
- * the data out as each object arrives, so a small file is written twice from memory (cache, workspace) and
- * never read back. Files the data does not have are deleted; edits that are not in the cache stop the pull
+ * the data out as each object arrives: a small file is written twice from memory (cache, workspace) and a
+ * large one is hashed and copied into the workspace on the writer thread while it downloads, so nothing is
+ * read back. Files the data does not have are deleted; edits that are not in the cache stop the pull
  * before any write unless `force`. An output with a corrupt or missing object is not checked out: the files
  * this run created for it are removed again (DVC would keep them; we keep the workspace as it was).
  */
@@ -38,6 +40,24 @@ export async function pullOutputs(ws: Workspace, remote: Remote, outputs: Tracke
   return result;
 }
 
+interface FetchContext {
+  ws: Workspace;
+  remote: Remote;
+  limit: ReturnType<typeof pLimit>;
+  result: TransferResult;
+  writer: FileWriter;
+}
+
+/** Where the files of one output go, and what becomes of them. */
+interface Sink {
+  /** The workspace files an object fills (each handed out once). */
+  take(md5: string): Placement[];
+  /** A file was written (under its final name) with these properties. */
+  wrote(p: Placement, w: Written): void;
+  /** Copies a file from the cache object. */
+  copy(p: Placement): void;
+}
+
 async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Promise<void> {
   const { ws, remote, result } = ctx;
   const { md5 } = tracked.out;
@@ -48,9 +68,20 @@ async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Pro
   const parents = makeParents(plan);
   // Files this run creates; removed again (with the folders that leaves empty) when the output cannot be checked out whole.
   const created: string[] = [];
-  const placed = (p: Placement, w: Written) => {
-    ws.state.set(p.key, w.size, w.mtimeMs, w.ino, p.md5);
-    if (!p.replaces) created.push(p.absolute);
+  const sink: Sink = {
+    take(object) {
+      const group = plan.pending.get(object) ?? [];
+      plan.pending.delete(object);
+      return group;
+    },
+    wrote(p, w) {
+      ws.state.set(p.key, w.size, w.mtimeMs, w.ino, p.md5);
+      if (!p.replaces) created.push(p.absolute);
+    },
+    copy(p) {
+      place(ws, p);
+      if (!p.replaces) created.push(p.absolute);
+    },
   };
   const rollBack = () => {
     removeFiles(ws, tracked, created);
@@ -58,24 +89,14 @@ async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Pro
   };
   const before = result.missing.length;
   try {
-    const placementsFor = (object: string) => {
-      const group = plan.pending.get(object) ?? [];
-      plan.pending.delete(object);
-      return group;
-    };
-    await fetchObjects(ctx, [...new Set(entries.map((e) => e.md5))], `pulling ${tracked.rel}`, placementsFor, placed);
+    await fetchObjects(ctx, [...new Set(entries.map((e) => e.md5))], `pulling ${tracked.rel}`, sink);
     if (result.missing.length > before) {
       rollBack();
       ws.logger.error(`${tracked.rel}: ${result.missing.length - before} object(s) are not on ${remote.url}; it was not checked out`);
       return;
     }
-    // What was already in the cache, or arrived as a file too large to keep in memory, is copied from it.
-    for (const group of plan.pending.values()) {
-      for (const p of group) {
-        place(ws, p);
-        if (!p.replaces) created.push(p.absolute);
-      }
-    }
+    // What was already in the cache is copied from it.
+    for (const object of [...plan.pending.keys()]) for (const p of sink.take(object)) sink.copy(p);
   } catch (error) {
     rollBack();
     throw error;
@@ -102,28 +123,9 @@ async function manifestFor(ws: Workspace, remote: Remote, tracked: Tracked, resu
   return entries;
 }
 
-interface FetchContext {
-  ws: Workspace;
-  remote: Remote;
-  limit: ReturnType<typeof pLimit>;
-  result: TransferResult;
-  writer: FileWriter;
-}
-
-/**
- * Fetches the objects the cache lacks. A small object arrives in memory and goes, MD5 checked, to the cache
- * and to every place in the workspace that wants it in one message to the writer thread; `placed` hears
- * of each file written. A large one streams to a temporary file, is hashed as it arrives, and is renamed
- * into the cache (checkout copies it from there).
- */
-async function fetchObjects(
-  ctx: FetchContext,
-  md5s: string[],
-  label: string,
-  placementsFor: (md5: string) => Placement[],
-  placed: (p: Placement, w: Written) => void,
-): Promise<void> {
-  const { ws, remote, limit, result } = ctx;
+/** Fetches the objects the cache lacks, filling the workspace files of each as it arrives. */
+async function fetchObjects(ctx: FetchContext, md5s: string[], label: string, sink: Sink): Promise<void> {
+  const { ws, limit, result } = ctx;
   const cached = ws.cachedObjects();
   const needed = md5s.filter((m) => !cached.has(m));
   result.skipped += md5s.length - needed.length;
@@ -138,14 +140,11 @@ async function fetchObjects(
         limit(async () => {
           if (failure) return;
           try {
-            const got = await withRetry(() => download(ws, remote, md5));
-            if (got === undefined) {
-              result.missing.push(md5);
-              return;
-            }
-            if ('bytes' in got) await writeSmall(ctx, md5, got.bytes, placementsFor(md5), placed);
-            result.transferred++;
-            ws.progress.advance(1, 'bytes' in got ? got.bytes.length : got.size);
+            const group = sink.take(md5);
+            const size = await withRetry(() => fetchOne(ctx, md5, group, sink));
+            if (size === undefined) result.missing.push(md5);
+            else result.transferred++;
+            ws.progress.advance(1, size ?? 0);
           } catch (error) {
             failure ??= error;
           }
@@ -158,52 +157,68 @@ async function fetchObjects(
   }
 }
 
-async function writeSmall(ctx: FetchContext, md5: string, bytes: Uint8Array, group: Placement[], placed: (p: Placement, w: Written) => void): Promise<void> {
-  const target = ctx.ws.cachePath(md5);
-  const files = [{ temp: `${target}${tempSuffix()}`, target, mode: 0o444 }, ...group.map((p) => ({ temp: `${p.absolute}${tempSuffix()}`, target: p.absolute, mode: 0o666 }))];
-  const outcome = await ctx.writer.write(bytes, md5, files);
-  if (outcome.corrupt !== undefined) throw corrupt(ctx.remote, remoteKey(md5), outcome.corrupt, md5);
-  outcome.written.slice(1).forEach((w, i) => placed(group[i] as Placement, w));
-  if (outcome.error) {
-    const failed = group[outcome.written.length - 1];
-    throw failed ? placementError(failed, outcome.error) : outcome.error;
-  }
-}
-
 function corrupt(remote: Remote, key: string, actual: string, expected: string): Error {
   return Object.assign(new Error(`${remote.url}/${key}: content has MD5 ${actual}, expected ${expected}: the remote object is corrupt; nothing was written`), { corrupt: true });
 }
 
 /**
- * Downloads one object: a small one comes back in memory (checked and written by the caller), a large one
- * is hashed as it streams to a temporary file and renamed into the cache only when its MD5 is right.
- * Undefined when the remote lacks it.
+ * Downloads one object into the cache and fills `group`, its workspace files; undefined when the remote lacks
+ * it. No file gets its name before the MD5 is checked. A small object arrives in memory and the writer thread
+ * checks it and writes the cache object, then each workspace file. A large one streams into a temporary cache
+ * file and temporary workspace copies while the writer thread hashes it; once the MD5 is right the cache
+ * object is named first, then the copies.
  */
-async function download(ws: Workspace, remote: Remote, md5: string): Promise<{ bytes: Uint8Array } | { size: number } | undefined> {
+async function fetchOne(ctx: FetchContext, md5: string, group: Placement[], sink: Sink): Promise<number | undefined> {
+  const { ws, remote, writer } = ctx;
   const target = ws.cachePath(md5);
   const key = remoteKey(md5);
   const temp = `${target}${tempSuffix()}`;
-  let renamed = false;
+  let hash: BackgroundHash | undefined;
+  let copies: StreamedCopies | undefined;
+  let ahead = 0;
+  let done = false;
   try {
-    const hash = createHash('md5');
-    let hashed = 0;
     const got = await remote.download(key, temp, {
       inMemoryUpTo: IN_MEMORY,
       onData: (chunk) => {
-        hash.update(chunk);
-        hashed += chunk.length;
+        hash ??= writer.hasher();
+        copies ??= new StreamedCopies(group);
+        ahead += chunk.length;
+        const hashed = hash.update(chunk).then(() => {
+          ahead -= chunk.length;
+        });
+        hashed.catch(() => {}); // a writer failure also fails digest(); this only keeps it from going unhandled
+        const copied = copies.write(chunk);
+        return ahead > WRITE_AHEAD ? Promise.all([hashed, copied]) : copied;
       },
     });
-    if (!got || 'bytes' in got) return got;
+    if (!got) return undefined;
+    if ('bytes' in got) {
+      const files = [target, ...group.map((p) => p.absolute)].map((t, i) => ({ temp: `${t}${tempSuffix()}`, target: t, mode: i === 0 ? 0o444 : 0o666 }));
+      const outcome = await writer.write(got.bytes, md5, files);
+      if (outcome.corrupt !== undefined) throw corrupt(remote, key, outcome.corrupt, md5);
+      outcome.written.slice(1).forEach((w, i) => sink.wrote(group[i] as Placement, w));
+      // The writer thread removed its own temporary files; a workspace file it could not write stops the pull.
+      if (outcome.error) throw placementError(group[outcome.written.length - 1], outcome.error);
+      done = true;
+      return got.bytes.length;
+    }
     const { size } = await stat(temp);
-    // A remote that does not report chunks (onData is optional for implementations) is hashed from the file.
-    const actual = hashed === size ? hash.digest('hex') : await md5File(temp);
+    // A remote that reported no chunks is hashed from the file, and its workspace files copied from the cache.
+    const actual = hash ? await hash.digest() : await md5File(temp);
+    hash = undefined;
     if (actual !== md5) throw corrupt(remote, key, actual, md5);
     await chmod(temp, 0o444);
     await rename(temp, target);
-    renamed = true;
-    return { size };
+    if (copies) await copies.name(sink.wrote);
+    else for (const p of group) sink.copy(p);
+    done = true;
+    return size;
   } finally {
-    if (!renamed) rmSync(temp, { force: true });
+    if (!done) {
+      await hash?.abort();
+      await copies?.discard();
+      rmSync(temp, { force: true });
+    }
   }
 }

@@ -1,8 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
+import { bodyToFile } from './body-to-file.ts';
 import { objectKey, type Body, type Downloaded, type DownloadOptions, type ObjectInfo, type PutResult, type Remote } from './remote.ts';
 
 /** A remote in a local directory: the embedded default, and what DVC calls a "local remote". */
@@ -61,10 +61,7 @@ export class LocalRemote implements Remote {
       const bytes = await this.read(key);
       return bytes && { bytes };
     }
-    const source = createReadStream(this.path(key));
-    const { onData } = options;
-    if (onData) source.on('data', (chunk) => onData(chunk as Buffer));
-    await pipeline(source, createWriteStream(file, { flags: 'wx' }));
+    await bodyToFile(createReadStream(this.path(key)), file, options.onData);
     return { file };
   }
 

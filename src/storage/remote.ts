@@ -20,8 +20,11 @@ export interface PutOptions {
 }
 
 export interface DownloadOptions {
-  /** Sees every chunk written to the file, in order (to hash while downloading instead of reading it again). */
-  onData?(chunk: Uint8Array): void;
+  /**
+   * Sees every chunk written to the file, in order (to hash while downloading instead of reading it again).
+   * A returned promise holds the download back until it settles.
+   */
+  onData?(chunk: Uint8Array): void | Promise<unknown>;
   /**
    * Objects of at most this many bytes come back in memory and no file is written: for many small objects,
    * the caller writes each where it belongs in one go instead of copying it from a temporary file.

@@ -1,9 +1,8 @@
 import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { pipeline } from 'node:stream/promises';
+import { bodyToFile } from './body-to-file.ts';
 
 export interface Credentials {
   accessKeyId: string;
@@ -89,9 +88,9 @@ export class S3Http {
    * into `file` (created, must not exist); undefined on 404. The first request has no Range header, which
    * costs radosgw measurably more CPU per small GET. An object larger than two parts is then fetched as
    * parallel ranged GETs (a single stream from a loaded gateway is slow), written at their offsets and handed
-   * to `onData` in order, so the caller can still hash while downloading. A short body is a reset.
+   * to `onData` in order (awaited when it returns a promise), so the caller can hash while downloading. A short body is a reset.
    */
-  async download(bucket: string, key: string, file: string, options: { onData?: (chunk: Uint8Array) => void; inMemoryUpTo?: number } = {}): Promise<{ bytes: Buffer } | { file: string } | undefined> {
+  async download(bucket: string, key: string, file: string, options: { onData?: (chunk: Uint8Array) => void | Promise<unknown>; inMemoryUpTo?: number } = {}): Promise<{ bytes: Buffer } | { file: string } | undefined> {
     const { onData, inMemoryUpTo = -1 } = options;
     const res = await this.send('GET', bucket, key);
     if (res.statusCode === 404) {
@@ -105,19 +104,12 @@ export class S3Http {
       const body = await readBody(res);
       checkLength(res, body.length, key);
       if (body.length <= inMemoryUpTo) return { bytes: body };
-      onData?.(body);
+      await onData?.(body);
       await writeFile(file, body, { flag: 'wx' });
       return { file };
     }
     if (!(length > 2 * this.partSize)) {
-      const out = createWriteStream(file, { flags: 'wx' });
-      let received = 0;
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        onData?.(chunk);
-      });
-      await pipeline(res, out);
-      checkLength(res, received, key);
+      checkLength(res, await bodyToFile(res, file, onData), key);
       return { file };
     }
     res.destroy(); // the parts below fetch every byte, in parallel
@@ -125,7 +117,7 @@ export class S3Http {
     return { file };
   }
 
-  private async downloadParts(bucket: string, key: string, file: string, total: number, onData?: (chunk: Uint8Array) => void): Promise<void> {
+  private async downloadParts(bucket: string, key: string, file: string, total: number, onData?: (chunk: Uint8Array) => void | Promise<unknown>): Promise<void> {
     const PART_SIZE = this.partSize;
     const parts = Math.ceil(total / PART_SIZE);
     const fetchPart = async (i: number): Promise<Buffer> => {
@@ -149,8 +141,7 @@ export class S3Http {
         }
         const buffer = await (inflight.get(next) as Promise<Buffer>);
         inflight.delete(next);
-        onData?.(buffer);
-        await handle.write(buffer, 0, buffer.length, next * PART_SIZE);
+        await Promise.all([onData?.(buffer), handle.write(buffer, 0, buffer.length, next * PART_SIZE)]);
       }
     } finally {
       await handle.close();

@@ -1,11 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { badInput } from '../errors.ts';
+import { bodyToFile } from './body-to-file.ts';
 import { objectKey, type Body, type Downloaded, type DownloadOptions, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
 import { withRetry } from './retry.ts';
 import { S3Http, type Credentials } from './s3-http.ts';
@@ -190,13 +190,8 @@ export class S3Remote implements Remote {
       if (bytes.length !== expected) throw short(bytes.length);
       return { bytes };
     }
-    const bodyStream = out.Body as Readable;
-    if (options.onData) bodyStream.on('data', options.onData);
-    await pipeline(bodyStream, createWriteStream(file, { flags: 'wx' }));
-    if (expected !== undefined) {
-      const { size } = await stat(file);
-      if (size !== expected) throw short(size);
-    }
+    const size = await bodyToFile(out.Body as Readable, file, options.onData);
+    if (expected !== undefined && size !== expected) throw short(size);
     return { file };
   }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { dirManifest, md5Hex } from '../../../src/data/hash.ts';
 import { mlops, tempDir } from '../../helpers/data-workspace.ts';
 
-function workspace(files: Record<string, string> = { 'data/foo': 'foo', 'data/bar': 'bar', 'data/sub/é 中 😀.txt': 'x y' }): string {
+function workspace(files: Record<string, string | Buffer> = { 'data/foo': 'foo', 'data/bar': 'bar', 'data/sub/é 中 😀.txt': 'x y' }): string {
   const root = tempDir('ws');
   mkdirSync(join(root, '.git'));
   for (const [path, content] of Object.entries(files)) {
@@ -322,6 +322,28 @@ describe('mlops data rejects bad input with exit 2, naming it', () => {
     expect(r.log).toMatch(/manifest: "\.\.\/\.\.\/evil" in .* is not a safe relative path/);
     expect(existsSync(join(root, '..', 'evil'))).toBe(false);
     expect(existsSync(join(root, 'data'))).toBe(false);
+  });
+
+  it('a large object, hashed and copied while it downloads, that turns out corrupt leaves no file anywhere', async () => {
+    const big = Buffer.alloc(3 << 20, 7); // above the size that is kept in memory
+    const root = workspace({ 'data/big.bin': big, 'data/small': 's' });
+    const remote = tempDir('remote');
+    await mlops(root, ['data', 'add', 'data']);
+    await mlops(root, ['data', 'push', '--remote', remote]);
+    const good = cloneOf(root);
+    expect((await mlops(good, ['data', 'pull', '--remote', remote])).code).toBe(0);
+    expect(readFileSync(join(good, 'data/big.bin')).equals(big)).toBe(true);
+    expect(statSync(join(good, 'data/big.bin')).mode & 0o200).toBe(0o200);
+
+    const key = `files/md5/${md5Hex(big).slice(0, 2)}/${md5Hex(big).slice(2)}`;
+    chmodSync(join(remote, key), 0o644);
+    writeFileSync(join(remote, key), Buffer.alloc(3 << 20, 8));
+    const clone = cloneOf(root);
+    const r = await mlops(clone, ['data', 'pull', '--remote', remote]);
+    expect(r.code).toBe(3);
+    expect(r.log).toContain(`${key}: content has MD5 ${md5Hex(Buffer.alloc(3 << 20, 8))}, expected ${md5Hex(big)}`);
+    expect(existsSync(join(clone, 'data'))).toBe(false);
+    expect(listFiles(join(clone, '.dvc/cache')).some((f) => f.endsWith('.tmp') || f.includes(md5Hex(big).slice(2)))).toBe(false);
   });
 
   it('a corrupted object fails the pull naming it and leaves no file', async () => {

@@ -54,4 +54,15 @@ describe('FileWriter (the writer thread behind pull)', () => {
     expect(existsSync(join(dir, 'after'))).toBe(false);
     expect(readdirSync(dir).sort()).toEqual(['ok']);
   });
+
+  it('hashes a large object chunk by chunk, in order, off the main thread', async () => {
+    const { writer } = setup();
+    const chunks = ['first ', 'second ', 'third'].map((c) => Buffer.from(c));
+    const hash = writer.hasher();
+    const other = writer.hasher(); // two at once do not mix
+    await Promise.all(chunks.map((c) => hash.update(c)));
+    await other.update(Buffer.from('unrelated'));
+    expect(await hash.digest()).toBe(md5Hex('first second third'));
+    expect(await other.digest()).toBe(md5Hex('unrelated'));
+  });
 });

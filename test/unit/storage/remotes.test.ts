@@ -45,7 +45,7 @@ describe('LocalRemote', () => {
     await remote.putIfAbsent('obj', { data: 'payload' });
     const target = join(dir(), 'out');
     const seen: Uint8Array[] = [];
-    expect(await remote.download('obj', target, { onData: (c) => seen.push(c) })).toEqual({ file: target });
+    expect(await remote.download('obj', target, { onData: (c) => void seen.push(c) })).toEqual({ file: target });
     expect(readFileSync(target, 'utf8')).toBe('payload');
     expect(Buffer.concat(seen).toString()).toBe('payload');
     await expect(remote.download('obj', target)).rejects.toThrow(/EEXIST/);
