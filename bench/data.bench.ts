@@ -41,9 +41,18 @@ function serverCpu(): number {
   return ticks / CLK_TCK;
 }
 
+/**
+ * Flushes dirty pages first, so that no run pays for the writeback of the one before it (the order of the
+ * tools would otherwise decide who is slower: seen here, 2-3 s of system time on a 1 GiB pull).
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 /** Runs a command to completion; wall time from here, CPU (user+sys, all threads) from /usr/bin/time. */
 function timed(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Timing> {
   const timeFile = join(work, `time-${randomBytes(4).toString('hex')}`);
+  settle();
   const started = process.hrtime.bigint();
   const server0 = serverCpu();
   return new Promise((resolve, reject) => {
@@ -129,6 +138,7 @@ function benchClient(): S3Client {
 async function sdkLoop(count: number, one: (client: S3Client, i: number) => Promise<unknown>): Promise<Timing> {
   const client = benchClient();
   const limit = pLimit(JOBS);
+  settle();
   const cpu0 = process.cpuUsage();
   const server0 = serverCpu();
   const t0 = process.hrtime.bigint();
@@ -178,7 +188,6 @@ async function dataset(label: string, build: (dir: string) => { path: string }[]
   const files = build(join(ws, 'data'));
   const mib = totalBytes / 1048576;
   process.stderr.write(`${label}: ${files.length} files, ${mib.toFixed(0)} MiB\n`);
-  spawnSync('sync');
 
   // Hashing: md5sum (one core) vs mlops status without a state cache (hashing only) and add (hash + copy into cache).
   const md5sum = await timed('sh', ['-c', 'find data -type f -print0 | xargs -0 md5sum > /dev/null'], { cwd: ws });
