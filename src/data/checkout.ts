@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { Written } from './file-writer.ts';
 import type { DirEntry } from './hash.ts';
-import { assertNoSymlinkEscape, findCollisions } from './paths.ts';
+import { assertNoSymlinkEscape, findCollisions, isLeftover, tempSuffix } from './paths.ts';
 import type { Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -31,7 +31,8 @@ const SHOWN_CONFLICTS = 5;
 /**
  * Compares the workspace with the data an output describes. A file whose content would be lost (it differs
  * from the data and is not in the cache: edited since the last add) stops the checkout before any write,
- * unless `force`, as in DVC. Destinations are resolved first and must stay inside the workspace.
+ * unless `force`, as in DVC; a killed pull's temporary files are simply deleted. Destinations are resolved
+ * first and must stay inside the workspace.
  */
 export async function planCheckout(ws: Workspace, tracked: Tracked, entries: DirEntry[], force: boolean): Promise<CheckoutPlan> {
   const base = join(ws.root, tracked.rel);
@@ -74,7 +75,7 @@ export async function planCheckout(ws: Workspace, tracked: Tracked, entries: Dir
   }
   for (const [absolute, md5] of current) {
     if (wanted.has(absolute)) continue;
-    if (!safe(md5)) conflicts.push(showKey(ws, absolute));
+    if (!safe(md5) && !isLeftover(absolute)) conflicts.push(showKey(ws, absolute));
     plan.extras.push(absolute);
   }
   if (conflicts.length > 0) {
@@ -119,8 +120,6 @@ export function makeParents(plan: CheckoutPlan): string[] {
   return [...dirs];
 }
 
-let tempCounter = 0;
-export const tempSuffix = () => `.${process.pid}-${tempCounter++}.tmp`;
 
 /**
  * Copies one object from the cache into place (temporary name, then rename, so a reader never sees half a

@@ -61,3 +61,9 @@ export function findCollisions(paths: string[]): string[][] {
   }
   return [...groups.values()].filter((g) => g.length > 1);
 }
+
+let tempCounter = 0;
+/** Temporary names of files a pull is writing: distinctive, so that a killed pull's leftovers are known. */
+export const tempSuffix = () => `.mlops-${process.pid}-${tempCounter++}.tmp`;
+/** A file a pull was writing when it was killed: never data, always safe to delete. */
+export const isLeftover = (path: string) => /\.mlops-\d+-\d+\.tmp$/.test(path);

@@ -6,7 +6,7 @@ import { badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { dirManifest, md5Hex, type DirEntry } from './hash.ts';
 import { HashPool } from './hash-pool.ts';
-import { findCollisions } from './paths.ts';
+import { findCollisions, isLeftover } from './paths.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { StateCache } from './state.ts';
 import { walkFiles } from './walk.ts';
@@ -136,6 +136,10 @@ export class Workspace {
     const files = await walkFiles(this.root, absolute, rel);
     if (files.length === 0 && !options.allowEmpty) {
       throw badInput('targets', rel, 'is an empty directory: add files to it, or pass --allow-empty (allow-empty: true) to track it empty');
+    }
+    const leftover = options.toCache ? files.find((f) => isLeftover(f.relpath)) : undefined;
+    if (leftover) {
+      throw badInput('targets', `${rel}/${leftover.relpath}`, 'is a file an interrupted pull was writing, not data: run `mlops data pull` again (it removes it), or delete it');
     }
     for (const group of findCollisions(files.map((f) => f.relpath))) {
       this.logger.warning(`${rel}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);

@@ -234,6 +234,21 @@ describe('mlops data pull makes the workspace match the data, as dvc pull does',
     expect(readFileSync(join(root, 'data/foo'), 'utf8')).toBe('foo');
   });
 
+  it("a killed pull's temporary files are deleted by the next pull, not taken for the user's edits", async () => {
+    const { root, remote, v1 } = await twoVersions();
+    const clone = cloneOf(root);
+    writeFileSync(join(clone, 'data.dvc'), v1);
+    mkdirSync(join(clone, 'data/old'), { recursive: true });
+    writeFileSync(join(clone, 'data/old/x.txt.mlops-4242-17.tmp'), 'half of x');
+    writeFileSync(join(clone, 'data/bar'), 'bar'); // finished before the kill; the state database never saved it
+    const add = await mlops(clone, ['data', 'add', 'data']);
+    expect(add.code).toBe(2);
+    expect(add.log).toContain('targets: "data/old/x.txt.mlops-4242-17.tmp" is a file an interrupted pull was writing, not data');
+    const pull = await mlops(clone, ['data', 'pull', '--remote', remote]);
+    expect(pull.code, pull.log).toBe(0);
+    expect(listFiles(join(clone, 'data'))).toEqual(['bar', 'foo', 'old/x.txt']);
+  });
+
   it('an object missing from the remote: exit 3, that output is not checked out, nothing is left half-written', async () => {
     const root = workspace({ 'data/a': 'a', 'data/b': 'b', 'data/sub/c': 'c' });
     const remote = tempDir('remote');
