@@ -91,12 +91,15 @@ async function pushObjects(
       const absent = sample.filter((md5) => known.get(md5) === 'absent' && cachedSize(ws, md5) >= 0);
       const probe = absent[0];
       if (probe !== undefined && absent.length >= 0.75 * sample.length) {
-        const sent = await honoursConditionalWrites(ws, remote, probe);
-        putFirst = sent.honoured;
-        known.set(probe, sent.put === 'created' ? 'sent' : 'present');
-        if (sent.put === 'created') {
-          result.transferred++;
-          ws.progress.advance(1, cachedSize(ws, probe));
+        putFirst = honours.get(remote) ?? false;
+        if (!honours.has(remote)) {
+          const sent = await honoursConditionalWrites(ws, remote, probe);
+          honours.set(remote, (putFirst = sent.honoured));
+          known.set(probe, sent.put === 'created' ? 'sent' : 'present');
+          if (sent.put === 'created') {
+            result.transferred++;
+            ws.progress.advance(1, cachedSize(ws, probe));
+          }
         }
       }
     }
@@ -125,6 +128,9 @@ async function pushObjects(
     ws.progress.finish();
   }
 }
+
+/** What the probe below learned of each remote, so that a push of several outputs probes once. */
+const honours = new WeakMap<Remote, boolean>();
 
 /**
  * Whether the store refuses to overwrite (`If-None-Match: *` → 412), learned by sending one object twice:

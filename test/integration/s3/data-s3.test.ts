@@ -113,6 +113,19 @@ describe(`mlops data against S3`, () => {
     expect(listFiles(join(clone, 'data'))).toEqual(listFiles(join(root, 'data')));
   });
 
+  it('a push of several large outputs learns once whether the store answers 412', async () => {
+    const bucket = await s3.newBucket();
+    const proxy = await s3.proxy();
+    const test = Object.fromEntries(Object.entries(dataset(259, 'test')).map(([path, content]) => [path, `${content}test\n`]));
+    const root = makeWorkspace({ ...dataset(259, 'train'), ...test });
+    await mlops(root, ['data', 'add', 'train', 'test']);
+    const push = await mlops(root, ['data', 'push', '--remote', `s3://${bucket}/two`, '--endpoint', proxy.endpoint, '--json']);
+    expect(push.code, push.log).toBe(0);
+    // 2 x 260 files and 2 manifests; one probe PUT, not one per output.
+    expect(JSON.parse(push.stdout)).toMatchObject({ transferred: 522, skipped: 0 });
+    expect(proxy.count('PUT')).toBe(523);
+  });
+
   it('never overwrites an existing object', async () => {
     const bucket = await s3.newBucket();
     const remote = s3.remote(`s3://${bucket}/p`);
