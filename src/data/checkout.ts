@@ -24,6 +24,8 @@ export interface Placement {
 export interface CheckoutPlan {
   pending: Map<string, Placement[]>;
   extras: string[];
+  /** The objects in the cache when the plan was made. */
+  cached: Set<string>;
 }
 
 const SHOWN_CONFLICTS = 5;
@@ -59,7 +61,7 @@ export async function planCheckout(ws: Workspace, tracked: Tracked, entries: Dir
   }
 
   const cached = ws.cachedObjects();
-  const plan: CheckoutPlan = { pending: new Map(), extras: [] };
+  const plan: CheckoutPlan = { pending: new Map(), extras: [], cached };
   const conflicts: string[] = [];
   const safe = (md5: string) => force || cached.has(md5);
   for (const [absolute, p] of wanted) {

@@ -90,7 +90,10 @@ async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Pro
   };
   const before = result.missing.length;
   try {
-    await fetchObjects(ctx, [...new Set(entries.map((e) => e.md5))], `pulling ${tracked.rel}`, sink);
+    const objects = [...new Set(entries.map((e) => e.md5))];
+    const needed = objects.filter((m) => !plan.cached.has(m));
+    result.skipped += objects.length - needed.length;
+    await fetchObjects(ctx, needed, `pulling ${tracked.rel}`, sink);
     if (result.missing.length > before) {
       rollBack();
       ws.logger.error(`${tracked.rel}: ${result.missing.length - before} object(s) are not on ${remote.url}; it was not checked out`);
@@ -124,12 +127,9 @@ async function manifestFor(ws: Workspace, remote: Remote, tracked: Tracked, resu
   return entries;
 }
 
-/** Fetches the objects the cache lacks, filling the workspace files of each as it arrives. */
-async function fetchObjects(ctx: FetchContext, md5s: string[], label: string, sink: Sink): Promise<void> {
+/** Fetches objects the cache lacks, filling the workspace files of each as it arrives. */
+async function fetchObjects(ctx: FetchContext, needed: string[], label: string, sink: Sink): Promise<void> {
   const { ws, limit, result } = ctx;
-  const cached = ws.cachedObjects();
-  const needed = md5s.filter((m) => !cached.has(m));
-  result.skipped += md5s.length - needed.length;
   if (needed.length === 0) return;
   for (const dir of new Set(needed.map((m) => dirname(ws.cachePath(m))))) mkdirSync(dir, { recursive: true });
   ws.progress.start(label, needed.length, 0);
