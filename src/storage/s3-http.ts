@@ -88,7 +88,8 @@ export class S3Http {
    * into `file` (created, must not exist); undefined on 404. The first request has no Range header, which
    * costs radosgw measurably more CPU per small GET. An object larger than two parts is then fetched as
    * parallel ranged GETs (a single stream from a loaded gateway is slow), written at their offsets and handed
-   * to `onData` in order (awaited when it returns a promise), so the caller can hash while downloading. A short body is a reset.
+   * to `onData` in order (awaited when it returns a promise), so the caller can hash while downloading.
+   * A short body is a reset.
    */
   async download(bucket: string, key: string, file: string, options: { onData?: (chunk: Uint8Array) => void | Promise<unknown>; inMemoryUpTo?: number } = {}): Promise<{ bytes: Buffer } | { file: string } | undefined> {
     const { onData, inMemoryUpTo = -1 } = options;
