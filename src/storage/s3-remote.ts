@@ -26,6 +26,11 @@ export interface S3RemoteOptions {
   /** Files larger than this go up as a multipart upload of `partSize` parts (also the ranged-download part size). */
   multipartThreshold?: number;
   partSize?: number;
+  /**
+   * With an endpoint, HEAD/GET/small PUT go through the lean client (s3-http.ts) unless this is false: then
+   * every call takes the SDK, as it does against AWS (tests use it to run that path against a local store).
+   */
+  leanHttp?: boolean;
   /** Explicit keys (tests); otherwise the standard AWS chain: env, profile, web identity (OIDC), instance role. */
   credentials?: S3ClientConfig['credentials'];
 }
@@ -68,7 +73,7 @@ export class S3Remote implements Remote {
     const maxSockets = options.maxSockets ?? 64;
     this.attempts = options.maxAttempts ?? 8;
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    if (options.endpoint) {
+    if (options.endpoint && options.leanHttp !== false) {
       const fixed = options.credentials && typeof options.credentials === 'object' ? (options.credentials as Credentials) : credentialsFromEnv();
       // The SDK's credential chain (env, profile, web identity, instance role), refreshed as it sees fit.
       const chain = async () => (await (await this.client()).config.credentials()) as Credentials;

@@ -218,6 +218,37 @@ describe(`mlops data against S3`, () => {
     }
   });
 
+  it('through the SDK (the path AWS takes): small objects in memory, large ones to the file in order, absent ones undefined', async () => {
+    const bucket = await s3.newBucket();
+    const remote = s3.remote(`s3://${bucket}/sdk`, { leanHttp: false });
+    const root = makeWorkspace({});
+    try {
+      await remote.putIfAbsent('small', { data: 'tiny' });
+      const big = Buffer.alloc(3 << 20, 9);
+      await remote.putIfAbsent('big', { data: big });
+      const small = await remote.download('small', join(root, 'never'), { inMemoryUpTo: 1024 });
+      expect(small && 'bytes' in small && Buffer.from(small.bytes).toString()).toBe('tiny');
+      expect(existsSync(join(root, 'never'))).toBe(false);
+      const seen: Uint8Array[] = [];
+      let waited = 0;
+      const got = await remote.download('big', join(root, 'big'), {
+        inMemoryUpTo: 1024,
+        onData: async (c) => {
+          seen.push(c);
+          await new Promise((r) => setTimeout(r, 1));
+          waited++;
+        },
+      });
+      expect(got).toEqual({ file: join(root, 'big') });
+      expect(readFileSync(join(root, 'big')).equals(big)).toBe(true);
+      expect(Buffer.concat(seen).equals(big)).toBe(true);
+      expect(waited).toBe(seen.length); // every returned promise was awaited before the next chunk
+      expect(await remote.download('absent', join(root, 'x'), { inMemoryUpTo: 1024 })).toBeUndefined();
+    } finally {
+      await remote.close();
+    }
+  });
+
   it('reads the remote and endpoint from .dvc/config, as DVC writes it', async () => {
     const bucket = await s3.newBucket();
     const root = makeWorkspace(dataset(3));
