@@ -378,15 +378,29 @@ const { parentPort, threadId } = require('node:worker_threads');
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const buffer = Buffer.allocUnsafe(4 << 20);
+const buffers = [Buffer.allocUnsafe(4 << 20), Buffer.allocUnsafe(4 << 20)];
 let counter = 0;
 function writeAll(fd, data) {
   let offset = 0;
   while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
 }
-function hashOne(job) {
+function writeAt(fd, data, position) {
+  return new Promise((resolve, reject) => {
+    const step = (offset) => fs.write(fd, data, offset, data.length - offset, position + offset, (error, n) => {
+      if (error) reject(error);
+      else if (offset + n < data.length) step(offset + n);
+      else resolve();
+    });
+    step(0);
+  });
+}
+async function hashOne(job) {
   const input = fs.openSync(job.file, 'r');
   let output, temp;
+  // A file larger than one buffer has each chunk written to the cache on libuv's pool while the next chunk is
+  // read and hashed (two buffers take turns): the copy costs almost no time on top of the hash.
+  const overlap = job.cacheDir !== undefined && job.size > buffers[0].length;
+  const writes = [undefined, undefined];
   try {
     if (job.cacheDir) {
       fs.mkdirSync(job.cacheDir, { recursive: true });
@@ -394,13 +408,19 @@ function hashOne(job) {
       output = fs.openSync(temp, 'w', 0o444);
     }
     const hash = crypto.createHash('md5');
-    for (;;) {
-      const n = fs.readSync(input, buffer, 0, buffer.length, null);
+    for (let i = 0, position = 0; ; i++) {
+      const slot = i % 2;
+      if (writes[slot]) await writes[slot];
+      writes[slot] = undefined;
+      const n = fs.readSync(input, buffers[slot], 0, buffers[slot].length, null);
       if (n === 0) break;
-      const chunk = buffer.subarray(0, n);
+      const chunk = buffers[slot].subarray(0, n);
       hash.update(chunk);
-      if (output !== undefined) writeAll(output, chunk);
+      if (overlap) writes[slot] = writeAt(output, chunk, position);
+      else if (output !== undefined) writeAll(output, chunk);
+      position += n;
     }
+    await Promise.all(writes);
     const md5 = hash.digest('hex');
     if (output !== undefined) {
       fs.closeSync(output);
@@ -415,20 +435,27 @@ function hashOne(job) {
     }
     return md5;
   } finally {
+    await Promise.allSettled(writes); // no descriptor is closed under a write in flight
     fs.closeSync(input);
     if (output !== undefined) fs.closeSync(output);
     if (temp !== undefined) fs.rmSync(temp, { force: true });
   }
 }
-parentPort.on('message', ({ id, jobs }) => {
-  const results = jobs.map((job) => {
+async function hashBatch({ id, jobs }) {
+  const results = [];
+  for (const job of jobs) {
     try {
-      return { md5: hashOne(job) };
+      results.push({ md5: await hashOne(job) });
     } catch (error) {
-      return { error: error.message, code: error.code };
+      results.push({ error: error.message, code: error.code });
     }
-  });
+  }
   parentPort.postMessage({ id, results });
+}
+// One batch at a time: the two buffers are shared.
+let queue = Promise.resolve();
+parentPort.on('message', (message) => {
+  queue = queue.then(() => hashBatch(message));
 });
 `,BATCH_FILES=64,BATCH_BYTES=8<<20,HashPool=class{size;workers=[];constructor(threads=availableParallelism()){this.size=Math.max(1,threads)}async hash(jobs,onDone){if(jobs.length===0)return[];let batches=makeBatches(jobs.map((job,index)=>({job,index}))),results=new Array(jobs.length),next=0,failure2,threads=Math.min(this.size,batches.length);for(;this.workers.length<threads;)this.workers.push(new Worker2(WORKER_SOURCE2,{eval:!0}));if(await Promise.all(this.workers.slice(0,threads).map(async worker=>{for(;next<batches.length&&!failure2;){let batch=batches[next++];(await ask(worker,batch.map(b5=>b5.job))).forEach((result,i5)=>{let{job,index}=batch[i5];"error"in result?failure2??=Object.assign(new Error(`cannot hash ${job.file}: ${result.error}`),{code:result.code}):(results[index]=result.md5,onDone?.(job))})}})),failure2)throw failure2;return results}async close(){let workers=this.workers;this.workers=[],await Promise.all(workers.map(w=>w.terminate()))}},nextId=0;function ask(worker,jobs){let id=nextId++;return new Promise((resolve5,reject)=>{let onMessage=message=>{message.id===id&&(cleanup(),resolve5(message.results))},onError=error64=>{cleanup(),reject(error64)},cleanup=()=>{worker.off("message",onMessage),worker.off("error",onError)};worker.on("message",onMessage),worker.on("error",onError),worker.postMessage({id,jobs})})}function makeBatches(items){let batches=[],current=[],bytes=0;for(let item of items)current.length>0&&(current.length>=BATCH_FILES||bytes+item.job.size>BATCH_BYTES)&&(batches.push(current),current=[],bytes=0),current.push(item),bytes+=item.job.size;return current.length>0&&batches.push(current),batches}import{mkdir as mkdir3,readFile as readFile8,rename as rename5,writeFile as writeFile6}from"node:fs/promises";import{dirname as dirname7}from"node:path";import{randomBytes as randomBytes4}from"node:crypto";var StateCache=class _StateCache{rows=new Map;dirty=!1;file;constructor(file2){this.file=file2}static async open(file2){let state2=new _StateCache(file2);try{let parsed=JSON.parse(await readFile8(file2,"utf8"));parsed.version===1&&parsed.rows&&(state2.rows=new Map(Object.entries(parsed.rows)))}catch{}return state2}get(path,size,mtimeMs,ino){let row=this.rows.get(path);return row&&row[0]===size&&row[1]===mtimeMs&&row[2]===ino?row[3]:void 0}set(path,size,mtimeMs,ino,md5){this.rows.set(path,[size,mtimeMs,ino,md5]),this.dirty=!0}async save(){if(!this.dirty)return;await mkdir3(dirname7(this.file),{recursive:!0});let temp=`${this.file}.${randomBytes4(4).toString("hex")}.tmp`;await writeFile6(temp,JSON.stringify({version:1,rows:Object.fromEntries(this.rows)})),await rename5(temp,this.file),this.dirty=!1}};import{readdirSync,realpathSync as realpathSync2,statSync as statSync3}from"node:fs";import{join as join12}from"node:path";async function walkFiles(root5,dir,shown){let realRoot=realpathSync2(root5),files=[],pending=[[dir,""]];for(;pending.length>0;){let[absolute,rel]=pending.pop();for(let entry of readdirSync(absolute,{withFileTypes:!0})){let childAbs=join12(absolute,entry.name),childRel=rel===""?entry.name:`${rel}/${entry.name}`,isDir=entry.isDirectory();if(entry.isSymbolicLink()){let target;try{target=realpathSync2(childAbs)}catch{throw badInput("targets",`${shown}/${childRel}`,"is a dangling symlink: remove it or point it at a file")}if(!isInside(realRoot,target))throw badInput("targets",`${shown}/${childRel}`,`is a symlink to ${target}, outside the workspace: remove it or copy the data in`);isDir=statSync3(childAbs).isDirectory()}if(isDir){pending.push([childAbs,childRel]);continue}let s2=statSync3(childAbs);s2.isFile()&&files.push({relpath:childRel,absolute:childAbs,size:s2.size,mtimeMs:s2.mtimeMs,ino:s2.ino})}}return files}function findRoot(cwd){for(let marker of[".dvc",".git"]){let dir=cwd;for(;;){if(existsSync5(join13(dir,marker)))return dir;let parent=dirname8(dir);if(parent===dir)break;dir=parent}}return cwd}var Workspace=class _Workspace{cacheDir;logger;progress;root;state;pool;constructor(root5,state2,options){this.root=root5,this.state=state2,this.cacheDir=join13(root5,".dvc","cache","files","md5"),this.logger=options.logger,this.progress=options.progress??noProgress,this.pool=new HashPool(options.threads)}static async open(root5,options){let state2=await StateCache.open(join13(root5,".dvc","tmp","mlops-state.json"));return new _Workspace(root5,state2,options)}async ensureDvcDir(){let dir=join13(this.root,".dvc");existsSync5(join13(dir,"config"))||(await mkdir4(dir,{recursive:!0}),await writeFile7(join13(dir,"config"),"",{flag:"a"}),await writeFile7(join13(dir,".gitignore"),`/config.local
 /tmp
