@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import type { Logger } from '../../src/log.ts';
+import { tempDir } from './tmp.ts';
+
+export { tempDir };
 
 /** Runs `mlops …` in-process in `cwd`, capturing stdout and log lines. */
 export async function mlops(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -18,8 +20,6 @@ export async function mlops(cwd: string, args: string[], env: NodeJS.ProcessEnv 
   const code = await main(args, { cwd, logger, env, out: (t) => out.push(t) });
   return { code, stdout: out.join('\n'), log: log.join('\n') };
 }
-
-export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `${prefix}-`));
 
 /** A project folder (with `.git`) holding `files` (path → content). */
 export function makeWorkspace(files: Record<string, string | Buffer>): string {
