@@ -46,5 +46,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const metafile = await buildCli();
   const outputs = Object.entries(metafile.outputs);
   const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
-  process.stdout.write(`built ${relative(root, CLI_OUT)}/: ${outputs.length} files, ${(total / 1e6).toFixed(2)} MB\n`);
+  process.stderr.write(`built ${relative(root, CLI_OUT)}/: ${outputs.length} files, ${(total / 1e6).toFixed(2)} MB\n`);
 }
