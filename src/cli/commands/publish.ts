@@ -69,7 +69,7 @@ export const command: Command = {
 
 /**
  * Without a run record the model card carries only what other options name: says which of metrics, params,
- * data and source it will lack, and how to fix it (`option` spells an option: `--run-json` or `run-json`).
+ * data and source it will lack, and how to fix it (`option` names an option: `--run-json`, `the run-json input`).
  */
 export function provenanceWarning(settings: PublishSettings, env: NodeJS.ProcessEnv, option: (name: string) => string): string | undefined {
   if (settings.runJson) return undefined;
