@@ -1,8 +1,7 @@
 // The runtime strategy of the bundled evaluate action: outside a repository with node_modules, the pinned
 // onnxruntime-node is installed once into the runner's tool cache and loaded from there.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
@@ -10,6 +9,7 @@ import { writeDataset } from '../../../scripts/generate-data.ts';
 import { train } from '../../../scripts/train.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { cacheDir, ensureInstalled, loadOnnxRuntime, locate, ONNXRUNTIME_VERSION } from '../../../src/evaluate/onnxruntime-loader.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 let dir: string;
@@ -18,7 +18,7 @@ let toolCache: string;
 let outside: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-ort-loader-'));
+  dir = tempDir('ort-loader');
   toolCache = join(dir, 'tool-cache');
   outside = join(dir, 'action', 'dist', 'index.js');
   mkdirSync(dirname(outside), { recursive: true });
