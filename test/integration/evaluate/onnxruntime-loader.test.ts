@@ -49,6 +49,25 @@ describe('onnxruntime-node loader', () => {
     await session.release();
   });
 
+  it('turns onnxruntime\'s telemetry off, so scoring a model leaves nothing in the temporary folder', async () => {
+    const model = await tinyModel();
+    const tmp = join(dir, 'telemetry-tmp');
+    mkdirSync(tmp);
+    const script = [
+      `import { loadOnnxRuntime } from ${JSON.stringify(join(ROOT, 'src/evaluate/onnxruntime-loader.ts'))};`,
+      `import { readFileSync } from 'node:fs';`,
+      `const { ort } = await loadOnnxRuntime({ logger: { debug() {} } });`,
+      `const session = await ort.InferenceSession.create(readFileSync(${JSON.stringify(model)}));`,
+      `await session.release();`,
+    ].join('\n');
+    // What a laptop has: no CI variables (onnxruntime only turns itself off under CI), no opt-out of our own.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['CI', 'GITHUB_ACTIONS', 'ORT_DISABLE_TELEMETRY'].includes(k)));
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { env: { ...env, TMPDIR: tmp } }, (error, _out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve())),
+    );
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('names the version and npm\'s error when the install fails, leaving nothing behind', async () => {
     const other = join(dir, 'other-cache');
     await expect(
