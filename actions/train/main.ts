@@ -30,6 +30,7 @@ await runAction(async () => {
       matrix: stringInput('matrix'),
       seed: stringInput('seed'),
       timeout: stringInput('timeout'),
+      params: stringInput('params'),
     },
     process.cwd(),
     process.env,

@@ -26,6 +26,7 @@ export const command: Command = {
     matrix: { type: 'string' },
     seed: { type: 'string' },
     timeout: { type: 'string' },
+    params: { type: 'string' },
     'artifact-dir': { type: 'string' },
   },
   help: [
@@ -41,6 +42,7 @@ export const command: Command = {
     ['--matrix JSON', 'The matrix values, as ${{ toJSON(matrix) }} gives them'],
     ['--seed N', `MLOPS_SEED and PYTHONHASHSEED for the command (default: ${TRAIN_DEFAULTS.seed})`],
     ['--timeout DURATION', `Kill the command's process group after this long: 90s, 30m, 2h (default: ${TRAIN_DEFAULTS.timeout})`],
+    ['--params JSON', 'Hyperparameters (a sweep point) for the program: MLOPS_PARAMS and the file MLOPS_PARAMS_FILE; recorded in run.json'],
     ['--artifact-dir DIR', `Local folder receiving the artifact mlops-<model>-<leg>/ (default: ${DEFAULT_ARTIFACT_DIR})`],
   ],
   async run({ values, positionals }, ctx) {
@@ -58,6 +60,7 @@ export const command: Command = {
         matrix: str(values.matrix),
         seed: str(values.seed),
         timeout: str(values.timeout),
+        params: str(values.params),
       },
       ctx.cwd,
       ctx.env,
