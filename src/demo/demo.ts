@@ -16,6 +16,7 @@ import { renderGateReport } from '../report/index.ts';
 import { LocalRemote } from '../storage/local-remote.ts';
 import { runTraining, trainSettings } from '../train/index.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
+import { runSweepStep } from './sweep-step.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = 'churn';
@@ -149,6 +150,9 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     );
     legs.push({ name: leg.name, dir, metrics: { ...evaluated.metrics } });
   }
+  // 2b. A 4-point hyperparameter sweep of the Node leg (what the template's sweep job fans out); it only explores.
+  const sweep = await runSweepStep({ project: paths.project, trainScript: join(PACKAGE_ROOT, 'scripts/train.ts'), rules: '.mlops-gates.yml', model: MODEL, env, logger, reportFile: join(workdir, 'sweep-report.md') });
+  logger.info(`[run ${runNumber}] sweep: ${sweep.legs.length} points of C on the Node leg, best ${sweep.bestLeg ?? 'none'} (report: ${join(workdir, 'sweep-report.md')})`);
   if (pythonLeg === 'unavailable') {
     logger.notice(`Python leg skipped: ${PYTHON} lacks numpy, scikit-learn or onnx. Enable it with: sudo apt-get install -y python3-numpy python3-sklearn python3-onnx`);
   }
