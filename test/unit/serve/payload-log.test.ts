@@ -1,0 +1,143 @@
+// The payload logger (src/serve/payload-log.ts) on a real directory remote that can be made to fail: the exact
+// record bytes, batching by size and by time, a failed write kept and retried under the same name (nothing lost,
+// nothing twice), records dropped (and counted) instead of memory growing without bound, close() writing the rest.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log.ts';
+import { parsePayloadLine } from '../../../src/serve/payload-event.ts';
+import { PayloadLog, type PayloadLogSettings } from '../../../src/serve/payload-log.ts';
+import { LocalRemote } from '../../../src/storage/local-remote.ts';
+import type { Body, PutOptions, Remote } from '../../../src/storage/remote.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+class FlakyRemote implements Remote {
+  readonly inner: LocalRemote;
+  failures = 0;
+  puts: string[] = [];
+  constructor(dir: string) {
+    this.inner = new LocalRemote(dir);
+  }
+  get url() {
+    return this.inner.url;
+  }
+  head(key: string) {
+    return this.inner.head(key);
+  }
+  async putIfAbsent(key: string, body: Body, options?: PutOptions) {
+    this.puts.push(key);
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('connection reset');
+    }
+    return this.inner.putIfAbsent(key, body, options);
+  }
+  read(key: string) {
+    return this.inner.read(key);
+  }
+  download(key: string, file: string) {
+    return this.inner.download(key, file);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+const SETTINGS: PayloadLogSettings = { source: 'http://127.0.0.1:8080/', inferenceService: 'churn', namespace: 'ml', component: 'predictor', endpoint: 'default', flushMs: 600_000 };
+const clock = () => new Date('2026-11-22T10:00:00.123Z');
+
+function setup(settings: Partial<PayloadLogSettings> = {}) {
+  const dir = tempDir('payload-unit');
+  const remote = new FlakyRemote(dir);
+  const warnings: string[] = [];
+  const log = new PayloadLog({ ...SETTINGS, ...settings }, { remote, logger: { ...silentLogger, warning: (m) => warnings.push(m) }, now: clock });
+  const lines = () => readdirSync(dir).sort().flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
+  return { dir, remote, log, warnings, lines };
+}
+
+describe('PayloadLog', () => {
+  it('writes CloudEvents in the JSON format, byte for byte', async () => {
+    const { log, dir } = setup();
+    log.request('id-1', { json: '{"inputs":[1]}', parsed: { inputs: [1] } });
+    log.response('id-1', '{"outputs":[2]}');
+    log.request('id-2', { raw: Buffer.from('not json'), contentType: 'text/plain' });
+    await log.close();
+    const files = readdirSync(dir);
+    expect(files).toEqual([expect.stringMatching(/^20261122T100000\.123Z-[0-9a-f]{8}-000001\.jsonl$/)]);
+    const common = '"source":"http://127.0.0.1:8080/"';
+    const tail = '"time":"2026-11-22T10:00:00.123Z","inferenceservicename":"churn","namespace":"ml","component":"predictor","endpoint":"default"';
+    expect(readFileSync(join(dir, files[0]!), 'utf8')).toBe(
+      `{"specversion":"1.0","id":"id-1",${common},"type":"org.kubeflow.serving.inference.request","datacontenttype":"application/json",${tail},"data":{"inputs":[1]}}\n` +
+        `{"specversion":"1.0","id":"id-1",${common},"type":"org.kubeflow.serving.inference.response","datacontenttype":"application/json",${tail},"data":{"outputs":[2]}}\n` +
+        `{"specversion":"1.0","id":"id-2",${common},"type":"org.kubeflow.serving.inference.request","datacontenttype":"text/plain",${tail},"data_base64":"bm90IGpzb24="}\n`,
+    );
+  });
+
+  it('re-serialises a body with line breaks so each record stays on one line, and escapes ids', async () => {
+    const { log, lines } = setup();
+    const parsed = { inputs: [{ name: 'x\ny' }] };
+    log.request('a"b\n', { json: JSON.stringify(parsed, null, 2), parsed });
+    await log.close();
+    const all = lines();
+    expect(all).toHaveLength(1);
+    const event = parsePayloadLine(all[0]!, 'line 1');
+    expect(event.id).toBe('a"b\n');
+    expect(event.data).toEqual(parsed);
+  });
+
+  it('writes a batch when it reaches batchBytes, without waiting for the interval', async () => {
+    const { log, dir, lines } = setup({ batchBytes: 2000 });
+    for (let i = 0; i < 20; i++) log.request(`r${i}`, { json: `{"i":${i}}`, parsed: { i } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir).length).toBeGreaterThanOrEqual(1);
+    await log.close();
+    expect(lines().map((l) => JSON.parse(l).id)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+  });
+
+  it('writes on its interval', async () => {
+    const { log, dir } = setup({ flushMs: 30 });
+    log.request('t', { json: '{}', parsed: {} });
+    const deadline = Date.now() + 5000;
+    while (readdirSync(dir).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(readdirSync(dir)).toHaveLength(1);
+    await log.close();
+  });
+
+  it('keeps a batch whose write failed and writes it under the same name later: nothing lost, nothing twice', async () => {
+    const { log, remote, lines, warnings } = setup();
+    remote.failures = 2;
+    log.request('a', { json: '{}', parsed: {} });
+    await log.flush();
+    await log.flush();
+    expect(log.stats()).toMatchObject({ files: 0, pendingBytes: expect.any(Number) });
+    expect(log.stats().pendingBytes).toBeGreaterThan(0);
+    log.request('b', { json: '{}', parsed: {} });
+    await log.close();
+    expect(remote.puts[0]).toBe(remote.puts[1]);
+    expect(remote.puts[2]).toBe(remote.puts[0]);
+    expect(lines().map((l) => JSON.parse(l).id)).toEqual(['a', 'b']);
+    expect(log.stats()).toMatchObject({ files: 2, pendingBytes: 0, dropped: 0 });
+    expect(warnings[0]).toMatch(/^payload log: could not write \d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}-000001\.jsonl to .* \(connection reset\); 1 batch\(es\) kept to retry$/);
+  });
+
+  it('drops records (counted, one warning) rather than holding more than maxPendingBytes', async () => {
+    const { log, remote, warnings, lines } = setup({ maxPendingBytes: 1000 });
+    remote.failures = 1_000;
+    for (let i = 0; i < 20; i++) log.request(`r${i}`, { json: '{"x":1}', parsed: { x: 1 } });
+    const { requests, dropped } = log.stats();
+    expect(requests + dropped).toBe(20);
+    expect(dropped).toBeGreaterThan(0);
+    expect(warnings.filter((w) => w.includes('dropping records'))).toHaveLength(1);
+    remote.failures = 0;
+    await log.close();
+    expect(lines()).toHaveLength(requests);
+  });
+
+  it('rejects on close when records cannot be written, naming the store and the loss', async () => {
+    const { log, remote } = setup();
+    remote.failures = 1_000;
+    log.request('a', { json: '{}', parsed: {} });
+    log.response('a', '{}');
+    await expect(log.close()).rejects.toThrow(`payload log: 2 record(s) could not be written to ${remote.url}; they are lost`);
+  });
+});
