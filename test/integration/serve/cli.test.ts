@@ -115,7 +115,7 @@ describe('mlops serve cannot start: exit 3', () => {
     cpSync(churn.versionDir, copy, { recursive: true });
     const model = join(copy, 'model.onnx');
     const bytes = readFileSync(model);
-    bytes[bytes.length - 1] ^= 0xff; // same size, other bytes
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff; // same size, other bytes
     writeFileSync(model, bytes);
     const run = await inProcess(['--storage-uri', copy, '--port', '0']);
     expect(run.code).toBe(3);

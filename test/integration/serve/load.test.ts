@@ -50,7 +50,7 @@ describe('under wrk', () => {
     expect(requests).toBeGreaterThan(100);
     const summary = await server.close();
     const served = Number(/mlops_serve_requests_total\{model="churn",route="\/v2\/models\/\{name\}\/infer",code="200"\} (\d+)/.exec(server.metrics())![1]);
-    expect(served).toBeGreaterThanOrEqual(requests);
+    expect(served).toBeGreaterThanOrEqual(requests!);
     expect(server.metrics()).not.toMatch(/code="[345]\d\d"/);
     // wrk stops counting at the deadline; requests it had in flight were still answered and logged.
     expect(summary.payloadDropped).toBe(0);

@@ -73,7 +73,7 @@ describe('serving a version published to S3', () => {
     const modelKey = key(churn.storageUri, 'model.onnx');
     const original = await object(modelKey);
     const changed = Buffer.from(original);
-    changed[10] ^= 0x01;
+    changed[10] = changed[10]! ^ 0x01;
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: modelKey, Body: changed }));
     try {
       const failure = startServer({ storageUri: churn.storageUri, port: 0 }, { logger: silentLogger, openRemote: open });

@@ -24,13 +24,13 @@ class FlakyRemote implements Remote {
   head(key: string) {
     return this.inner.head(key);
   }
-  async putIfAbsent(key: string, body: Body, options?: PutOptions) {
+  async putIfAbsent(key: string, body: Body, _options?: PutOptions) {
     this.puts.push(key);
     if (this.failures > 0) {
       this.failures--;
       throw new Error('connection reset');
     }
-    return this.inner.putIfAbsent(key, body, options);
+    return this.inner.putIfAbsent(key, body);
   }
   read(key: string) {
     return this.inner.read(key);
