@@ -15,18 +15,20 @@
  * - As in KServe, a request is logged whatever its outcome and a response only when its status is 200; unlike
  *   KServe's agent (which also logs metadata GETs with empty bodies), only inference requests are logged
  *   (`POST /v2/models/{name}[/versions/{v}]/infer` and `POST /v1/models/{name}:predict`).
- * - A request body that is not JSON is kept as CloudEvents' `data_base64` with the request's content type.
+ * - A request body that is not JSON is kept as CloudEvents' `data_base64` with the request's content type. A JSON
+ *   body is embedded as `data` byte for byte when it is UTF-8 on one line (else serialised again from its value).
  * - `source` is the server's base URL (KServe's agent defaults to `http://localhost:<port>/`); `component` is
  *   `predictor`, `endpoint` `default`, `namespace` what the server was given (`default`).
  *
  * Files: records are batched in memory and written as objects `<prefix>/<yyyymmddThhmmss.sssZ>-<8 hex>-<seq>.jsonl`
  * (UTC time of the batch's first record; a random id per server start; a sequence number), each created whole
  * (a local directory: temporary file + link; S3: one PUT), never appended to or overwritten. Names sort by time.
- * Writes happen off the request path, every `flushMs` or when a batch reaches `batchBytes`; a failed write is
+ * Writes happen off the request path, every `flushMs` or when a batch reaches `batchBytes` (4 MiB); a failed write is
  * kept and retried under the same name; past `maxPendingBytes` new records are dropped and counted
  * (`mlops_serve_payload_dropped_total`), never blocking a request. `close()` writes what is left.
  */
 import { randomBytes } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { Logger } from '../log.ts';
 import type { Remote } from '../storage/remote.ts';
 import type { PayloadStats } from './metrics.ts';
@@ -44,7 +46,7 @@ export interface PayloadLogSettings {
   endpoint: string;
   /** Write a batch at least this often, in ms (default 5000). */
   flushMs?: number;
-  /** Write as soon as a batch holds this many bytes (default 8 MiB). */
+  /** Write as soon as a batch holds this many bytes (default 4 MiB). */
   batchBytes?: number;
   /** Drop new records while this many bytes wait to be written (default 256 MiB). */
   maxPendingBytes?: number;
@@ -59,7 +61,9 @@ export interface PayloadLogDeps {
 
 interface Batch {
   key: string;
-  text: string;
+  /** The batch's bytes: a view of `buffer`. */
+  data: Buffer;
+  buffer: Buffer;
   records: number;
 }
 
@@ -68,18 +72,33 @@ function stamp(time: string): string {
   return time.replace(/[-:]/g, '');
 }
 
+const CLOSE = Buffer.from('}\n');
+
+/**
+ * Records are written straight into a batch buffer: the request body's own bytes are copied in (not decoded and
+ * re-encoded) when they are UTF-8 JSON on one line, and the response is the exact bytes sent. Nothing is kept on
+ * the JavaScript heap between requests. Batch buffers are reused once written: memory the process touches for the
+ * first time costs a page fault per 4 KiB, which on a virtual machine made fresh buffers cost more than the
+ * records (measured: 40 MB copied into fresh buffers 757 ms, into reused ones 1 ms).
+ */
 export class PayloadLog {
   private readonly remote: Remote;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  /** `"source":…,"type":"…request"` and `…response"`, then the extension attributes after `time`. */
+  private readonly requestType: string;
+  private readonly responseType: string;
   private readonly tail: string;
   private readonly instance = randomBytes(4).toString('hex');
-  private readonly flushMs: number;
   private readonly batchBytes: number;
   private readonly maxPendingBytes: number;
   private readonly timer: NodeJS.Timeout;
-  private lines: string[] = [];
-  private bytes = 0;
+  /** Size of a pooled batch buffer: a batch is sealed at `batchBytes`, or earlier when the next record does not fit. */
+  private readonly bufferBytes: number;
+  private readonly pool: Buffer[] = [];
+  private buf: Buffer;
+  private pos = 0;
+  private records = 0;
   private firstTime = '';
   private failed: Batch[] = [];
   private failedBytes = 0;
@@ -94,60 +113,73 @@ export class PayloadLog {
     this.remote = deps.remote;
     this.logger = deps.logger;
     this.now = deps.now ?? (() => new Date());
-    this.flushMs = settings.flushMs ?? 5000;
-    this.batchBytes = settings.batchBytes ?? 8 << 20;
+    this.batchBytes = settings.batchBytes ?? 4 << 20;
+    this.bufferBytes = this.batchBytes + (1 << 20);
+    this.buf = Buffer.allocUnsafe(this.bufferBytes);
     this.maxPendingBytes = settings.maxPendingBytes ?? 256 << 20;
-    // Everything after `time`, the same for every record.
+    const source = `,"source":${JSON.stringify(settings.source)}`;
+    this.requestType = `${source},"type":"${REQUEST_EVENT}"`;
+    this.responseType = `${source},"type":"${RESPONSE_EVENT}"`;
     this.tail =
       `,"inferenceservicename":${JSON.stringify(settings.inferenceService)},"namespace":${JSON.stringify(settings.namespace)}` +
       `,"component":${JSON.stringify(settings.component)},"endpoint":${JSON.stringify(settings.endpoint)}`;
-    this.source = `,"source":${JSON.stringify(settings.source)}`;
-    this.timer = setInterval(() => void this.flush(), this.flushMs);
+    this.timer = setInterval(() => void this.flush(), settings.flushMs ?? 5000);
     this.timer.unref();
   }
 
-  private readonly source: string;
-
   /**
-   * Logs a request. `json` is the body's text when it parsed as JSON (it is embedded as `data` as is when it
-   * holds no line break, else re-serialised from `parsed`); otherwise `raw` goes to `data_base64`.
+   * Logs a request. `json` holds the body's parsed value when it is JSON: the body's bytes become `data` as they
+   * are when they are UTF-8 on one line, else the value is serialised again. Otherwise the bytes go to
+   * `data_base64` with the request's content type.
    */
-  request(id: string, body: { json: string; parsed: unknown } | { raw: Uint8Array; contentType: string | undefined }): void {
-    let data: string;
-    if ('json' in body) {
-      const text = body.json.includes('\n') || body.json.includes('\r') ? JSON.stringify(body.parsed) : body.json;
-      data = `"datacontenttype":"application/json"${this.timeAndTail()},"data":${text}`;
+  request(id: string, raw: Uint8Array, json: { value: unknown } | undefined, contentType?: string): void {
+    const time = this.now().toISOString();
+    const head = `{"specversion":"1.0","id":${JSON.stringify(id)}${this.requestType}`;
+    if (json) {
+      const asIs = raw.indexOf(0x0a) < 0 && raw.indexOf(0x0d) < 0 && isUtf8(raw);
+      const data = asIs ? raw : Buffer.from(JSON.stringify(json.value));
+      if (this.add(`${head},"datacontenttype":"application/json","time":"${time}"${this.tail},"data":`, data, time)) this.counts.requests++;
     } else {
-      data = `"datacontenttype":${JSON.stringify(body.contentType || 'application/octet-stream')}${this.timeAndTail()},"data_base64":"${Buffer.from(body.raw).toString('base64')}"`;
+      const ct = JSON.stringify(contentType || 'application/octet-stream');
+      const data = Buffer.from(`"${Buffer.from(raw).toString('base64')}"`);
+      if (this.add(`${head},"datacontenttype":${ct},"time":"${time}"${this.tail},"data_base64":`, data, time)) this.counts.requests++;
     }
-    if (this.add(`{"specversion":"1.0","id":${JSON.stringify(id)}${this.source},"type":"${REQUEST_EVENT}",${data}}\n`)) this.counts.requests++;
   }
 
-  /** Logs a 200 response; `json` is the body exactly as sent (compact JSON, one line). */
-  response(id: string, json: string): void {
-    const line = `{"specversion":"1.0","id":${JSON.stringify(id)}${this.source},"type":"${RESPONSE_EVENT}","datacontenttype":"application/json"${this.timeAndTail()},"data":${json}}\n`;
-    if (this.add(line)) this.counts.responses++;
+  /** Logs a 200 response: `body` is exactly the bytes sent (compact JSON, one line). */
+  response(id: string, body: Uint8Array): void {
+    const time = this.now().toISOString();
+    const head = `{"specversion":"1.0","id":${JSON.stringify(id)}${this.responseType},"datacontenttype":"application/json","time":"${time}"${this.tail},"data":`;
+    if (this.add(head, body, time)) this.counts.responses++;
   }
 
-  private lastTime = '';
-  private timeAndTail(): string {
-    this.lastTime = this.now().toISOString();
-    return `,"time":"${this.lastTime}"${this.tail}`;
-  }
-
-  private add(line: string): boolean {
-    if (this.closed || this.bytes + this.failedBytes + line.length > this.maxPendingBytes) {
+  /** Appends `head`, `data` and `}\n` to the batch, or drops the record when too much is waiting. */
+  private add(head: string, data: Uint8Array, time: string): boolean {
+    const most = head.length * 3 + data.length + CLOSE.length;
+    if (this.closed || this.pos + this.failedBytes + most > this.maxPendingBytes) {
       this.counts.dropped++;
       if (!this.warnedDrop) {
         this.warnedDrop = true;
-        this.logger.warning(`payload log: ${this.closed ? 'the log is closed' : `${this.bytes + this.failedBytes} bytes are waiting to be written to ${this.remote.url}`}; dropping records until it catches up`);
+        this.logger.warning(`payload log: ${this.closed ? 'the log is closed' : `${this.pos + this.failedBytes} bytes are waiting to be written to ${this.remote.url}`}; dropping records until it catches up`);
       }
       return false;
     }
-    if (this.lines.length === 0) this.firstTime = this.lastTime;
-    this.lines.push(line);
-    this.bytes += line.length;
-    if (this.bytes >= this.batchBytes && !this.scheduled) {
+    if (this.pos + most > this.buf.length) {
+      this.seal();
+      // A record larger than a pooled buffer gets a buffer of its own (not pooled).
+      if (most > this.buf.length) {
+        this.release(this.buf);
+        this.buf = Buffer.allocUnsafe(most);
+      }
+    }
+    if (this.records === 0) this.firstTime = time;
+    this.pos += this.buf.write(head, this.pos, 'utf8');
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+    this.buf.set(CLOSE, this.pos);
+    this.pos += CLOSE.length;
+    this.records++;
+    if (this.pos >= this.batchBytes && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
@@ -158,7 +190,7 @@ export class PayloadLog {
   }
 
   stats(): PayloadStats & { files: number } {
-    return { ...this.counts, pendingBytes: this.bytes + this.failedBytes };
+    return { ...this.counts, pendingBytes: this.pos + this.failedBytes };
   }
 
   /** Writes what is buffered (and retries earlier failures); resolves when done. Never rejects. */
@@ -167,25 +199,36 @@ export class PayloadLog {
     return this.chain;
   }
 
+  /** Moves the records buffered so far into a batch to write, and takes a free buffer for the next ones. */
+  private seal(): void {
+    if (this.records === 0) return;
+    const key = `${stamp(this.firstTime)}-${this.instance}-${String(++this.seq).padStart(6, '0')}.jsonl`;
+    this.failed.push({ key, data: this.buf.subarray(0, this.pos), records: this.records, buffer: this.buf });
+    this.failedBytes += this.pos;
+    this.buf = this.pool.pop() ?? Buffer.allocUnsafe(this.bufferBytes);
+    this.pos = 0;
+    this.records = 0;
+  }
+
+  /** Keeps a written batch's buffer for the next batches (two at most: one filling while one is written). */
+  private release(buffer: Buffer): void {
+    if (buffer.length === this.bufferBytes && this.pool.length < 2) this.pool.push(buffer);
+  }
+
   private async write(): Promise<void> {
-    if (this.lines.length > 0) {
-      const key = `${stamp(this.firstTime)}-${this.instance}-${String(++this.seq).padStart(6, '0')}.jsonl`;
-      this.failed.push({ key, text: this.lines.join(''), records: this.lines.length });
-      this.failedBytes += this.bytes;
-      this.lines = [];
-      this.bytes = 0;
-    }
+    this.seal();
     while (this.failed.length > 0) {
       const batch = this.failed[0]!;
       try {
         // 'exists' can only be this batch's own earlier attempt (names carry a random id per server), so it is done.
-        await this.remote.putIfAbsent(batch.key, { data: batch.text }, { contentType: 'application/jsonl' });
+        await this.remote.putIfAbsent(batch.key, { data: batch.data }, { contentType: 'application/jsonl' });
       } catch (error) {
         this.logger.warning(`payload log: could not write ${batch.key} to ${this.remote.url} (${(error as Error).message}); ${this.failed.length} batch(es) kept to retry`);
         return;
       }
       this.failed.shift();
-      this.failedBytes -= batch.text.length;
+      this.failedBytes -= batch.data.length;
+      this.release(batch.buffer);
       this.counts.files++;
       this.warnedDrop = false;
     }

@@ -56,7 +56,7 @@ export interface ServeOptions {
   logPayloads?: string;
   /** CloudEvents `namespace` attribute (default `default`). */
   namespace?: string;
-  /** Payload-log batching (see payload-log.ts): write at least every `payloadFlushMs` (5000) or at `payloadBatchBytes` (8 MiB). */
+  /** Payload-log batching (see payload-log.ts): write at least every `payloadFlushMs` (5000) or at `payloadBatchBytes` (4 MiB). */
   payloadFlushMs?: number;
   payloadBatchBytes?: number;
   /** Largest request body accepted (default 64 MiB); larger ones get 413. */
@@ -190,11 +190,11 @@ export async function startServer(options: ServeOptions, deps: ServeDeps): Promi
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
-  const send = (res: ServerResponse, status: number, body: string, route: string, started: number, headers: Record<string, string> = {}) => {
+  const send = (res: ServerResponse, status: number, body: string | Buffer, route: string, started: number, headers: Record<string, string> = {}) => {
     if (!res.headersSent) {
       res.writeHead(status, {
         'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
+        'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
         ...(phase === 'stopping' ? { connection: 'close' } : {}),
         ...headers,
       });
@@ -269,15 +269,14 @@ export async function startServer(options: ServeOptions, deps: ServeDeps): Promi
     }
     const id = eventId(req);
     const log = payloadLog;
-    const text = body.toString('utf8');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(body.toString('utf8'));
     } catch (e) {
-      log?.request(id, { raw: body, contentType: req.headers['content-type'] });
+      log?.request(id, body, undefined, req.headers['content-type']);
       return send(res, 400, error(`body: is not valid JSON (${(e as Error).message})`), template, started);
     }
-    log?.request(id, { json: text, parsed });
+    log?.request(id, body, { value: parsed });
     let out: string;
     try {
       out = route.kind === 'infer' ? await inferV2(model, parsed, id) : await predictV1(model, parsed);
@@ -285,8 +284,11 @@ export async function startServer(options: ServeOptions, deps: ServeDeps): Promi
       if (e instanceof TensorError || e instanceof BadRequest) return send(res, 400, error(e.message), template, started);
       throw e;
     }
-    send(res, 200, out, template, started);
-    log?.response(id, out);
+    if (!log) return send(res, 200, out, template, started);
+    // Encoded once: the same bytes go to the client and to the payload log.
+    const bytes = Buffer.from(out);
+    send(res, 200, bytes, template, started);
+    log.response(id, bytes);
   };
 
   const http = createServer((req, res) => {

@@ -189,7 +189,7 @@ export function decodeInput(ort: OnnxRuntime, spec: TensorSpec, raw: Record<stri
   if (!Array.isArray(data)) throw new TensorError(name, `${field} is ${show(data)}, not a list of values`);
   const write = writerFor(spec.type) as Writer;
   const target = write.make(count);
-  const nested = data.length > 0 && Array.isArray(data[0]);
+  const nested = dims.length > 0 && data.length > 0 && Array.isArray(data[0]);
   if (!nested) {
     if (data.length !== count) throw new TensorError(name, `${field} has ${data.length} values, shape [${dims.join(', ')}] needs ${count}`);
     for (let i = 0; i < count; i++) {
@@ -197,19 +197,34 @@ export function decodeInput(ort: OnnxRuntime, spec: TensorSpec, raw: Record<stri
       if (expected !== undefined) throw new TensorError(name, `${field}[${i}] is ${show(data[i])}; ${spec.datatype} takes ${expected}`);
     }
   } else {
+    // Nested exactly as the shape. The indices are kept in `at` so a message can name the path; no strings
+    // are built unless something is wrong.
+    const at: number[] = [];
+    const path = (depth: number) => at.slice(0, depth).map((i) => `[${i}]`).join('');
+    const last = dims.length - 1;
     let offset = 0;
-    const walk = (values: unknown, depth: number, path: string): void => {
-      if (depth === dims.length) {
-        const expected = write.set(target, offset++, values);
-        if (expected !== undefined) throw new TensorError(name, `${field}${path} is ${show(values)}; ${spec.datatype} takes ${expected}`);
+    const walk = (values: unknown, depth: number): void => {
+      const size = dims[depth]!;
+      if (!Array.isArray(values) || values.length !== size) {
+        throw new TensorError(name, `${field}${path(depth)} ${Array.isArray(values) ? `has ${values.length} entries` : `is ${show(values)}`}, shape [${dims.join(', ')}] needs ${size} there (give the data nested exactly as the shape, or flat)`);
+      }
+      if (depth === last) {
+        for (let i = 0; i < size; i++) {
+          const expected = write.set(target, offset + i, values[i]);
+          if (expected !== undefined) {
+            at[depth] = i;
+            throw new TensorError(name, `${field}${path(depth + 1)} is ${show(values[i])}; ${spec.datatype} takes ${expected}`);
+          }
+        }
+        offset += size;
         return;
       }
-      if (!Array.isArray(values) || values.length !== dims[depth]) {
-        throw new TensorError(name, `${field}${path} ${Array.isArray(values) ? `has ${values.length} entries` : `is ${show(values)}`}, shape [${dims.join(', ')}] needs ${dims[depth]} there (give the data nested exactly as the shape, or flat)`);
+      for (let i = 0; i < size; i++) {
+        at[depth] = i;
+        walk(values[i], depth + 1);
       }
-      for (let i = 0; i < values.length; i++) walk(values[i], depth + 1, `${path}[${i}]`);
     };
-    walk(data, 0, '');
+    walk(data, 0);
   }
   return new ort.Tensor(spec.type as 'float32', target as Float32Array, dims);
 }

@@ -58,9 +58,9 @@ function setup(settings: Partial<PayloadLogSettings> = {}) {
 describe('PayloadLog', () => {
   it('writes CloudEvents in the JSON format, byte for byte', async () => {
     const { log, dir } = setup();
-    log.request('id-1', { json: '{"inputs":[1]}', parsed: { inputs: [1] } });
-    log.response('id-1', '{"outputs":[2]}');
-    log.request('id-2', { raw: Buffer.from('not json'), contentType: 'text/plain' });
+    log.request('id-1', Buffer.from('{"inputs":[1]}'), { value: { inputs: [1] } });
+    log.response('id-1', Buffer.from('{"outputs":[2]}'));
+    log.request('id-2', Buffer.from('not json'), undefined, 'text/plain');
     await log.close();
     const files = readdirSync(dir);
     expect(files).toEqual([expect.stringMatching(/^20261122T100000\.123Z-[0-9a-f]{8}-000001\.jsonl$/)]);
@@ -73,30 +73,48 @@ describe('PayloadLog', () => {
     );
   });
 
-  it('re-serialises a body with line breaks so each record stays on one line, and escapes ids', async () => {
+  it('re-serialises a body with line breaks or bytes that are not UTF-8, so each record is one valid line; escapes ids', async () => {
     const { log, lines } = setup();
     const parsed = { inputs: [{ name: 'x\ny' }] };
-    log.request('a"b\n', { json: JSON.stringify(parsed, null, 2), parsed });
+    log.request('a"b\n', Buffer.from(JSON.stringify(parsed, null, 2)), { value: parsed });
+    // Bytes that are not UTF-8 parse (as U+FFFD) but must not reach the file as they are.
+    const latin = Buffer.from([0x22, 0xe9, 0x22]);
+    log.request('latin', latin, { value: JSON.parse(latin.toString('utf8')) });
     await log.close();
     const all = lines();
-    expect(all).toHaveLength(1);
+    expect(all).toHaveLength(2);
     const event = parsePayloadLine(all[0]!, 'line 1');
     expect(event.id).toBe('a"b\n');
     expect(event.data).toEqual(parsed);
+    expect(parsePayloadLine(all[1]!, 'line 2').data).toBe('\ufffd');
   });
 
   it('writes a batch when it reaches batchBytes, without waiting for the interval', async () => {
     const { log, dir, lines } = setup({ batchBytes: 2000 });
-    for (let i = 0; i < 20; i++) log.request(`r${i}`, { json: `{"i":${i}}`, parsed: { i } });
-    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 20; i++) log.request(`r${i}`, Buffer.from(`{"i":${i}}`), { value: { i } });
+    // The interval is 10 minutes: a file can only come from the size trigger.
+    const deadline = Date.now() + 5000;
+    while (readdirSync(dir).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(readdirSync(dir).length).toBeGreaterThanOrEqual(1);
     await log.close();
     expect(lines().map((l) => JSON.parse(l).id)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
   });
 
+  it('writes a record larger than a batch buffer whole, in order with the others', async () => {
+    const { log, lines } = setup({ batchBytes: 1000 });
+    const big = { data: 'x'.repeat(3 << 20) };
+    log.request('before', Buffer.from('{}'), { value: {} });
+    log.request('big', Buffer.from(JSON.stringify(big)), { value: big });
+    log.request('after', Buffer.from('{}'), { value: {} });
+    await log.close();
+    const all = lines();
+    expect(all.map((l) => JSON.parse(l).id)).toEqual(['before', 'big', 'after']);
+    expect(parsePayloadLine(all[1]!, 'big').data).toEqual(big);
+  });
+
   it('writes on its interval', async () => {
     const { log, dir } = setup({ flushMs: 30 });
-    log.request('t', { json: '{}', parsed: {} });
+    log.request('t', Buffer.from('{}'), { value: {} });
     const deadline = Date.now() + 5000;
     while (readdirSync(dir).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(readdirSync(dir)).toHaveLength(1);
@@ -106,12 +124,12 @@ describe('PayloadLog', () => {
   it('keeps a batch whose write failed and writes it under the same name later: nothing lost, nothing twice', async () => {
     const { log, remote, lines, warnings } = setup();
     remote.failures = 2;
-    log.request('a', { json: '{}', parsed: {} });
+    log.request('a', Buffer.from('{}'), { value: {} });
     await log.flush();
     await log.flush();
     expect(log.stats()).toMatchObject({ files: 0, pendingBytes: expect.any(Number) });
     expect(log.stats().pendingBytes).toBeGreaterThan(0);
-    log.request('b', { json: '{}', parsed: {} });
+    log.request('b', Buffer.from('{}'), { value: {} });
     await log.close();
     expect(remote.puts[0]).toBe(remote.puts[1]);
     expect(remote.puts[2]).toBe(remote.puts[0]);
@@ -123,7 +141,7 @@ describe('PayloadLog', () => {
   it('drops records (counted, one warning) rather than holding more than maxPendingBytes', async () => {
     const { log, remote, warnings, lines } = setup({ maxPendingBytes: 1000 });
     remote.failures = 1_000;
-    for (let i = 0; i < 20; i++) log.request(`r${i}`, { json: '{"x":1}', parsed: { x: 1 } });
+    for (let i = 0; i < 20; i++) log.request(`r${i}`, Buffer.from('{"x":1}'), { value: { x: 1 } });
     const { requests, dropped } = log.stats();
     expect(requests + dropped).toBe(20);
     expect(dropped).toBeGreaterThan(0);
@@ -136,8 +154,8 @@ describe('PayloadLog', () => {
   it('rejects on close when records cannot be written, naming the store and the loss', async () => {
     const { log, remote } = setup();
     remote.failures = 1_000;
-    log.request('a', { json: '{}', parsed: {} });
-    log.response('a', '{}');
+    log.request('a', Buffer.from('{}'), { value: {} });
+    log.response('a', Buffer.from('{}'));
     await expect(log.close()).rejects.toThrow(`payload log: 2 record(s) could not be written to ${remote.url}; they are lost`);
   });
 });
