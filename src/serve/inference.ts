@@ -60,6 +60,9 @@ export async function inferV2(served: ServedModel, body: unknown, eventId: strin
   let wanted: string[] = model.outputs.map((o) => o.name);
   if (body.outputs !== undefined) {
     if (!Array.isArray(body.outputs)) throw new BadRequest('outputs: is not a list of {"name": …}');
+  }
+  // An empty list asks for no particular output: every output, as KServe's server answers it.
+  if (Array.isArray(body.outputs) && body.outputs.length > 0) {
     wanted = body.outputs.map((o, i) => {
       if (!isObject(o) || typeof o.name !== 'string') throw new BadRequest(`outputs[${i}]: is not an object with a "name"`);
       if (!served.outputsByName.has(o.name)) throw new BadRequest(`outputs[${i}]: ${JSON.stringify(o.name)} is not an output of model ${name}, which has ${signature(model.outputs)}`);

@@ -12,9 +12,10 @@
  * - `id` is shared by a request and its response: the request's `Ce-Id` header when it has one, else a random
  *   UUID (KServe's getOrCreateID). For OIP v2 the response body's `id` is the request's `id` if it gave one,
  *   else this same id.
- * - As in KServe, a request is logged whatever its outcome and a response only when its status is 200; unlike
- *   KServe's agent (which also logs metadata GETs with empty bodies), only inference requests are logged
- *   (`POST /v2/models/{name}[/versions/{v}]/infer` and `POST /v1/models/{name}:predict`).
+ * - As in KServe, a request is logged whatever the model answers (a 400 for a bad tensor too) and a response only
+ *   when its status is 200. Unlike KServe's agent (which also logs metadata GETs with empty bodies), only inference
+ *   requests are logged (`POST /v2/models/{name}[/versions/{v}]/infer`, `POST /v1/models/{name}:predict`), and only
+ *   those that reach the model: not a 404 (another model or version), 405, 413 (too large) or 503 (not ready).
  * - A request body that is not JSON is kept as CloudEvents' `data_base64` with the request's content type. A JSON
  *   body is embedded as `data` byte for byte when it is UTF-8 on one line (else serialised again from its value).
  * - `source` is the server's base URL (KServe's agent defaults to `http://localhost:<port>/`); `component` is
@@ -100,8 +101,8 @@ export class PayloadLog {
   private pos = 0;
   private records = 0;
   private firstTime = '';
-  private failed: Batch[] = [];
-  private failedBytes = 0;
+  private queue: Batch[] = [];
+  private queuedBytes = 0;
   private seq = 0;
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -156,11 +157,11 @@ export class PayloadLog {
   /** Appends `head`, `data` and `}\n` to the batch, or drops the record when too much is waiting. */
   private add(head: string, data: Uint8Array, time: string): boolean {
     const most = head.length * 3 + data.length + CLOSE.length;
-    if (this.closed || this.pos + this.failedBytes + most > this.maxPendingBytes) {
+    if (this.closed || this.pos + this.queuedBytes + most > this.maxPendingBytes) {
       this.counts.dropped++;
       if (!this.warnedDrop) {
         this.warnedDrop = true;
-        this.logger.warning(`payload log: ${this.closed ? 'the log is closed' : `${this.pos + this.failedBytes} bytes are waiting to be written to ${this.remote.url}`}; dropping records until it catches up`);
+        this.logger.warning(`payload log: ${this.closed ? 'the log is closed' : `${this.pos + this.queuedBytes} bytes are waiting to be written to ${this.remote.url}`}; dropping records until it catches up`);
       }
       return false;
     }
@@ -190,7 +191,7 @@ export class PayloadLog {
   }
 
   stats(): PayloadStats & { files: number } {
-    return { ...this.counts, pendingBytes: this.pos + this.failedBytes };
+    return { ...this.counts, pendingBytes: this.pos + this.queuedBytes };
   }
 
   /** Writes what is buffered (and retries earlier failures); resolves when done. Never rejects. */
@@ -203,8 +204,8 @@ export class PayloadLog {
   private seal(): void {
     if (this.records === 0) return;
     const key = `${stamp(this.firstTime)}-${this.instance}-${String(++this.seq).padStart(6, '0')}.jsonl`;
-    this.failed.push({ key, data: this.buf.subarray(0, this.pos), records: this.records, buffer: this.buf });
-    this.failedBytes += this.pos;
+    this.queue.push({ key, data: this.buf.subarray(0, this.pos), records: this.records, buffer: this.buf });
+    this.queuedBytes += this.pos;
     this.buf = this.pool.pop() ?? Buffer.allocUnsafe(this.bufferBytes);
     this.pos = 0;
     this.records = 0;
@@ -217,17 +218,18 @@ export class PayloadLog {
 
   private async write(): Promise<void> {
     this.seal();
-    while (this.failed.length > 0) {
-      const batch = this.failed[0]!;
+    while (this.queue.length > 0) {
+      const batch = this.queue[0]!;
       try {
-        // 'exists' can only be this batch's own earlier attempt (names carry a random id per server), so it is done.
-        await this.remote.putIfAbsent(batch.key, { data: batch.data }, { contentType: 'application/jsonl' });
+        // The name is new (random per server, sequence per batch): no HEAD first. A retry may find its own first
+        // attempt already stored: 'exists' (or, on a store that ignores If-None-Match, the same bytes again).
+        await this.remote.putIfAbsent(batch.key, { data: batch.data }, { contentType: 'application/jsonl', knownAbsent: true });
       } catch (error) {
-        this.logger.warning(`payload log: could not write ${batch.key} to ${this.remote.url} (${(error as Error).message}); ${this.failed.length} batch(es) kept to retry`);
+        this.logger.warning(`payload log: could not write ${batch.key} to ${this.remote.url} (${(error as Error).message}); ${this.queue.length} batch(es) kept to retry`);
         return;
       }
-      this.failed.shift();
-      this.failedBytes -= batch.data.length;
+      this.queue.shift();
+      this.queuedBytes -= batch.data.length;
       this.release(batch.buffer);
       this.counts.files++;
       this.warnedDrop = false;
@@ -241,8 +243,8 @@ export class PayloadLog {
       clearInterval(this.timer);
     }
     await this.flush();
-    if (this.failed.length > 0) {
-      const lost = this.failed.reduce((n, b) => n + b.records, 0);
+    if (this.queue.length > 0) {
+      const lost = this.queue.reduce((n, b) => n + b.records, 0);
       throw new Error(`payload log: ${lost} record(s) could not be written to ${this.remote.url}; they are lost`);
     }
     return { files: this.counts.files, records: this.counts.requests + this.counts.responses, dropped: this.counts.dropped };

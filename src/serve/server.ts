@@ -240,15 +240,8 @@ export async function startServer(options: ServeOptions, deps: ServeDeps): Promi
         return send(res, 200, json({ name: SERVER_NAME, version: pkg.version, extensions: [] }), template, started);
       case 'v1-models':
         return send(res, 200, json({ models: phase === 'ready' && served ? [served.name] : [] }), template, started);
-      case 'metrics': {
-        const text = metrics.render();
-        if (!res.headersSent) {
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
-          res.end(text);
-        }
-        metrics.observe(template, 200, (performance.now() - started) / 1000);
-        return;
-      }
+      case 'metrics':
+        return send(res, 200, metrics.render(), template, started, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       default:
         break;
     }
@@ -306,7 +299,12 @@ export async function startServer(options: ServeOptions, deps: ServeDeps): Promi
       });
   });
 
-  await listen(http, port, host);
+  try {
+    await listen(http, port, host);
+  } catch (e) {
+    await payloadRemote?.close();
+    throw e;
+  }
   http.on('error', (e) => logger.error(`serve: ${(e as Error).message}`));
   const url = `http://${hostForUrl(host)}:${(http.address() as AddressInfo).port}`;
   deps.onListening?.(url);

@@ -109,6 +109,8 @@ describe('inference', () => {
     const body = S.InferenceResponse.parse(res.json);
     expect(body.outputs.map((o) => o.name)).toEqual(['label']);
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const all = await call(base, 'POST', '/v2/models/churn/infer', churnRequest(rows, { outputs: [] }));
+    expect(all.json.outputs.map((o: { name: string }) => o.name)).toEqual(['probabilities', 'label']);
   });
 
   it('uses the Ce-Id header as the response id when the body has none (the payload-log id)', async () => {
