@@ -21,7 +21,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import * as ort from 'onnxruntime-node';
+import { formatSpread, spread } from './lib/repeat.ts';
+
+// onnxruntime 1.30 phones home and leaves session files in TMPDIR unless told not to (the servers inherit this).
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
 const WRK = '/usr/bin/wrk';
 const SECONDS = Number(process.env.MLOPS_BENCH_SECONDS ?? 3);
@@ -32,6 +35,7 @@ const ROOT = join(HERE, '../..');
 
 /** The peer: parse, one tensor, run, answer. No routing, validation, metrics or logging. */
 async function bare(modelPath: string): Promise<void> {
+  const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -184,25 +188,22 @@ async function main(): Promise<void> {
     const all = [...Object.values(pairs).flatMap((p) => p.flatMap((x) => [x.serve, x.bare])), ...paced.serve!, ...paced.bare!];
     const errors = all.reduce((n, r) => n + r.errors, 0);
 
-    const median = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    };
+    const median = (xs: number[]) => spread(xs).median;
     const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3));
     const pick = (key: string, f: (x: { serve: WrkResult; bare: WrkResult }) => number) => median(pairs[key]!.map(f));
-    const rps = (key: string) => [pick(key, (x) => x.serve.rps), pick(key, (x) => x.bare.rps), pick(key, (x) => x.serve.rps / x.bare.rps)] as const;
-    const core = (key: string) => [pick(key, (x) => 1e6 / x.serve.cpu), pick(key, (x) => 1e6 / x.bare.cpu), pick(key, (x) => x.bare.cpu / x.serve.cpu)] as const;
-    const row = (label: string, on: readonly [number, number, number], off: readonly [number, number, number]) => [
+    const ratio = (key: string, f: (x: { serve: WrkResult; bare: WrkResult }) => number) => spread(pairs[key]!.map(f));
+    const rps = (key: string) => [pick(key, (x) => x.serve.rps), pick(key, (x) => x.bare.rps), ratio(key, (x) => x.serve.rps / x.bare.rps)] as const;
+    const core = (key: string) => [pick(key, (x) => 1e6 / x.serve.cpu), pick(key, (x) => 1e6 / x.bare.cpu), ratio(key, (x) => x.bare.cpu / x.serve.cpu)] as const;
+    const row = (label: string, on: ReturnType<typeof rps>, off: ReturnType<typeof rps>) => [
       label,
       fmt(on[0]),
       fmt(off[0]),
       `${fmt(on[1])} / ${fmt(off[1])}`,
-      `${on[2].toFixed(2)}× / ${off[2].toFixed(2)}×`,
+      `${formatSpread(on[2])}× / ${formatSpread(off[2])}×`,
     ];
     const p = (name: string, f: (r: WrkResult) => number) => median(paced[name]!.map(f));
     const table: string[][] = [
-      ['figure (median of paired runs)', 'mlops serve, log on', 'mlops serve, log off', 'bare loop (beside on / off)', 'serve / bare (on / off)'],
+      ['figure (median of paired runs)', 'mlops serve, log on', 'mlops serve, log off', 'bare loop (beside on / off)', 'serve / bare, median (min–max): log on / off'],
       row('single-row requests/s (16 conns)', rps('serve|one'), rps('serve, no log|one')),
       row('64-row requests/s (16 conns)', rps('serve|batch'), rps('serve, no log|batch')),
       row('single-row requests/s per CPU core', core('serve|one'), core('serve, no log|one')),
@@ -218,8 +219,8 @@ async function main(): Promise<void> {
         `(load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores: a shared machine, figures are indicative)\n`,
     );
     for (const r of table) process.stdout.write(`  ${r.map((c, j) => c.padEnd(widths[j]!)).join('  ')}\n`);
-    const wall = Math.min(rps('serve|one')[2], rps('serve|batch')[2]);
-    const perCore = Math.min(core('serve|one')[2], core('serve|batch')[2]);
+    const wall = Math.min(rps('serve|one')[2].median, rps('serve|batch')[2].median);
+    const perCore = Math.min(core('serve|one')[2].median, core('serve|batch')[2].median);
     const p99 = p('serve', (r) => r.p99);
     process.stdout.write(
       `  wrk errors (socket or non-2xx): ${errors}; payload records written by mlops serve: ${logged}\n` +
