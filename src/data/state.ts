@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { tempSuffix } from './paths.ts';
 
 type Row = [size: number, mtimeMs: number, ino: number, md5: string];
 
@@ -39,12 +39,21 @@ export class StateCache {
     this.dirty = true;
   }
 
-  async save(): Promise<void> {
-    if (!this.dirty) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, JSON.stringify({ version: 1, rows: Object.fromEntries(this.rows) }));
-    await rename(temp, this.file);
+  /** Writes the rows if any changed; false when the folder cannot be written (a read-only workspace). */
+  async save(): Promise<boolean> {
+    if (!this.dirty) return true;
+    const temp = `${this.file}${tempSuffix()}`;
+    try {
+      await mkdir(dirname(this.file), { recursive: true });
+      await writeFile(temp, JSON.stringify({ version: 1, rows: Object.fromEntries(this.rows) }));
+      await rename(temp, this.file);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      // Node's recursive mkdir reports ENOENT on a read-only file system.
+      if (['EROFS', 'EACCES', 'EPERM', 'ENOENT'].includes((error as NodeJS.ErrnoException).code ?? '')) return false;
+      throw error;
+    }
     this.dirty = false;
+    return true;
   }
 }
