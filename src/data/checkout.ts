@@ -1,10 +1,10 @@
-import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { Written } from './file-writer.ts';
 import type { DirEntry } from './hash.ts';
-import { assertNoSymlinkOnPath, findCollisions, isInside, shown, tempSuffix } from './paths.ts';
+import { assertNoSymlinkOnPath, findCollisions, isInside, isReservedName, shown, tempSuffix } from './paths.ts';
 import type { Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -93,11 +93,26 @@ export async function planCheckout(ws: Workspace, tracked: Tracked, entries: Dir
   return plan;
 }
 
-/** Deletes files (the data does not have them, or a failed pull created them), then the folders that leaves empty. */
+/**
+ * Deletes files (the data does not have them, or a failed pull created them), then the folders that leaves
+ * empty. The output itself, when it is a folder where a file goes, goes only if nothing is left in it: what
+ * the walk skipped (a nested `.git`, another project) is never deleted, and the checkout then stops naming it.
+ */
 export function removeFiles(ws: Workspace, tracked: Tracked, files: string[]): void {
   const base = join(ws.root, tracked.rel);
-  for (const file of files) rmSync(file, { force: true, recursive: file === base });
+  for (const file of files) {
+    if (file === base && lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) removeEmptyFolders(base);
+    else rmSync(file, { force: true });
+  }
   pruneEmptyDirs(base, files.map((f) => dirname(f)));
+}
+
+/** Removes `dir` and the folders below it that hold no file (deepest first); `.git` and the like are not entered. */
+function removeEmptyFolders(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && !isReservedName(e.name)) removeEmptyFolders(join(dir, e.name));
+  }
+  pruneEmptyDirs(dir, [dir]);
 }
 
 /** Removes each folder, and its parents up to and including `base`, that is empty; nothing above `base`. */

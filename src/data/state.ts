@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { tempSuffix } from './paths.ts';
@@ -20,13 +21,31 @@ export class StateCache {
 
   static async open(file: string): Promise<StateCache> {
     const state = new StateCache(file);
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as { version?: number; rows?: Record<string, Row> };
-      if (parsed.version === 1 && parsed.rows) state.rows = new Map(Object.entries(parsed.rows));
-    } catch {
-      // missing or unreadable: start empty, it is only a cache
-    }
+    state.load(await readFile(file, 'utf8').catch(() => undefined));
     return state;
+  }
+
+  /** The same, read synchronously: for a database opened only when a command turns out to need it. */
+  static openSync(file: string): StateCache {
+    const state = new StateCache(file);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // missing: start empty
+    }
+    state.load(text);
+    return state;
+  }
+
+  private load(text: string | undefined): void {
+    if (text === undefined) return;
+    try {
+      const parsed = JSON.parse(text) as { version?: number; rows?: Record<string, Row> };
+      if (parsed.version === 1 && parsed.rows) this.rows = new Map(Object.entries(parsed.rows));
+    } catch {
+      // unreadable: start empty, it is only a cache
+    }
   }
 
   get(path: string, size: number, mtimeMs: number, ino: number): string | undefined {

@@ -48,6 +48,7 @@ export class Workspace {
   readonly progress: Progress;
   readonly root: string;
   readonly state: StateCache;
+  private objectState: StateCache | undefined;
   private pool: HashPool;
 
   private constructor(root: string, state: StateCache, options: WorkspaceOptions) {
@@ -119,14 +120,18 @@ export class Workspace {
     await rename(temp, target);
   }
 
-  /** The state database's key for a cache object: its path, which no output can have (`.dvc/` is refused). */
-  private objectKey(md5: string): string {
-    return `.dvc/cache/files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
+  /**
+   * The cache objects this tool wrote or verified, by MD5 (size, mtime, inode), in a database of their own:
+   * opened only by the commands that copy or send objects, so `status` does not pay for reading it.
+   */
+  private get objects(): StateCache {
+    this.objectState ??= StateCache.openSync(join(this.root, '.dvc', 'tmp', 'mlops-objects.json'));
+    return this.objectState;
   }
 
   /** Records a cache object this run wrote from bytes it verified, so that later runs trust it without reading it. */
   vouch(md5: string, w: Written): void {
-    this.state.set(this.objectKey(md5), w.size, w.mtimeMs, w.ino, md5);
+    this.objects.set(md5, w.size, w.mtimeMs, w.ino, md5);
   }
 
   /**
@@ -143,14 +148,14 @@ export class Workspace {
       const s = statSync(this.cachePath(md5), { throwIfNoEntry: false });
       if (!s?.isFile()) return;
       sizes[i] = s.size;
-      if (this.state.get(this.objectKey(md5), s.size, s.mtimeMs, s.ino) !== md5) todo.push({ i, md5, s });
+      if (this.objects.get(md5, s.size, s.mtimeMs, s.ino) !== md5) todo.push({ i, md5, s });
     });
     if (todo.length === 0) return sizes;
     const actual = await this.pool.hash(todo.map((t) => ({ file: this.cachePath(t.md5), size: t.s.size })));
     todo.forEach((t, j) => {
       if (actual[j] !== t.md5.replace(/\.dir$/, '')) {
         throw new Error(
-          `cache object ${this.objectKey(t.md5)}: content has MD5 ${actual[j]}, expected ${t.md5}: it was changed after it was written; delete it and pull or add its data again`,
+          `cache object .dvc/cache/files/md5/${t.md5.slice(0, 2)}/${t.md5.slice(2)}: content has MD5 ${actual[j]}, expected ${t.md5}: it was changed after it was written; delete it and pull or add its data again`,
         );
       }
       this.vouch(t.md5, t.s);
@@ -173,9 +178,9 @@ export class Workspace {
   async hashPath(rel: string, options: { toCache: boolean; allowEmpty: boolean; label: string; links?: WalkOptions['links'] }): Promise<Hashed | undefined> {
     const absolute = join(this.root, rel);
     const links = options.links ?? 'follow';
+    removeStaleSiblings(absolute);
     const s = await (links === 'refuse' ? lstat(absolute) : stat(absolute)).catch(() => undefined);
     if (!s) return undefined;
-    removeStaleSiblings(absolute);
     if (s.isFile()) {
       const [md5] = await this.hashFiles([{ key: rel, absolute, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }], options);
       return { md5: md5 as string, size: s.size };
@@ -245,8 +250,9 @@ export class Workspace {
 
   async close(): Promise<void> {
     await this.pool.close();
-    // Only a cache: a read-only workspace still gets its answer, and the next run hashes again.
-    if (!(await this.state.save())) this.logger.debug(`could not save the state database in ${this.root}/.dvc/tmp (read-only?)`);
+    // Only caches: a read-only workspace still gets its answer, and the next run hashes again.
+    const saved = (await this.state.save()) && (await (this.objectState?.save() ?? true));
+    if (!saved) this.logger.debug(`could not save the state database in ${this.root}/.dvc/tmp (read-only?)`);
   }
 }
 

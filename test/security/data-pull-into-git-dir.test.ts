@@ -156,6 +156,30 @@ describe('add never copies a repository into the data', () => {
   });
 });
 
+describe('pull --force never deletes a repository it finds in the data', () => {
+  it('a data/.git (a dataset cloned with git) survives a pull that makes data/ match another version', async () => {
+    const v = victim();
+    const dir = dirObject({ 'train.csv': 'a\n' });
+    writeFileSync(join(v.root, 'data.dvc'), dvcFile(dir.md5, 'data'));
+    writeFiles(v.root, { 'data/old.csv': 'old\n', 'data/.git/HEAD': 'ref: refs/heads/main\n', 'data/.git/config': '[core]\n' });
+    const r = await mlops(v.root, ['data', 'pull', '--remote', remoteWith(dir.objects), '--force']);
+    expect(r.code, r.log).toBe(0);
+    expect(existsSync(join(v.root, 'data/old.csv'))).toBe(false);
+    expect(readFileSync(join(v.root, 'data/.git/config'), 'utf8')).toBe('[core]\n');
+  });
+
+  it('nor when a file replaces the folder that holds it: exit 2, and the repository is still there', async () => {
+    const v = victim();
+    const payload = 'now a file\n';
+    writeFileSync(join(v.root, 'data.dvc'), dvcFile(md5Hex(payload), 'data'));
+    writeFiles(v.root, { 'data/.git/HEAD': 'ref: refs/heads/main\n', 'data/.git/refs/tags/.keep': '' });
+    const r = await mlops(v.root, ['data', 'pull', '--remote', remoteWith([payload]), '--force']);
+    expect(r.code, r.log).toBe(2);
+    expect(r.log).toMatch(/"data" is a directory in the workspace but a file in the data/);
+    expect(readFileSync(join(v.root, 'data/.git/HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+  });
+});
+
 // Keep the helper's own contract honest: a fingerprint sees a change to .git/config.
 it('the fingerprint of .git notices an edited config (the tests above can fail)', () => {
   const v = victim();
