@@ -77,7 +77,8 @@ export async function resolveRemote(root: string, settings: DataSettings): Promi
 
 /**
  * A directory remote must not be inside the data it stores (a push would change the data, the next add would
- * track the remote, a pull would delete it) nor inside `.git`/`.dvc`. Compared through symlinks.
+ * track the remote, a pull would delete it) nor inside `.git` (a push would write into the repository).
+ * Compared through symlinks.
  */
 function assertRemoteOutsideData(root: string, url: string, tracked: Tracked[]): void {
   const realRoot = realpathSync(root);

@@ -136,8 +136,8 @@ export class Workspace {
 
   /**
    * Checks that each cache object's bytes are its name before they are copied or pushed. Free for objects
-   * the state database vouches for (written or verified by this tool, unchanged since: same size, mtime and
-   * inode); the others are hashed once, on every core, and vouched for from then on. A mismatch (an object
+   * the objects' state database vouches for (written or verified by this tool, unchanged since: same size,
+   * mtime and inode); the others are hashed once, on every core, and vouched for from then on. A mismatch (an object
    * edited in place, or one that arrived with a clone) fails with the object's name and nothing is used.
    * Returns each object's size, or -1 for an object that is not in the cache.
    */
