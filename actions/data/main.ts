@@ -27,7 +27,7 @@ await runAction(async () => {
   core.setOutput('missing', result.missing.length);
   if (result.status) core.setOutput('status', JSON.stringify(result.status));
 
-  const rows = result.outputs.map((o) => `| \`${o.path}\` | \`${o.md5}\` |`);
+  const rows = result.outputs.map((o) => `| ${codeCell(o.path)} | \`${o.md5}\` |`);
   await core.summary
     .addRaw(`### mlops data ${settings.command}\n\n| path | md5 |\n|---|---|\n${rows.join('\n')}\n\n`)
     .addRaw(settings.command === 'add' ? '' : `${result.transferred} transferred, ${result.skipped} up to date, ${result.missing.length} missing${result.remote ? ` (${result.remote})` : ''}\n`)
@@ -36,3 +36,10 @@ await runAction(async () => {
     core.setFailed(`${result.missing.length} object(s) missing: ${result.missing.slice(0, 5).join(', ')}${result.missing.length > 5 ? ', …' : ''}`);
   }
 });
+
+/** A name from the data as a Markdown table cell: a code span (so no link, mention or HTML forms), pipes escaped. */
+function codeCell(text: string): string {
+  const flat = text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/\|/g, '\\|');
+  const fence = '`'.repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  return `${fence} ${flat} ${fence}`;
+}

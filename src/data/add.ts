@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { badInput } from '../errors.ts';
 import { readDvcFile, writeDvcFile, type DvcOut } from './dvc-file.ts';
-import { ignoreInGit } from './gitignore.ts';
-import { resolveTarget } from './paths.ts';
+import { gitignoreLine, ignoreInGit } from './gitignore.ts';
+import { reservedSegment, resolveTarget, shown } from './paths.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface AddedOutput {
@@ -21,10 +21,10 @@ export interface AddedOutput {
 export async function addTargets(ws: Workspace, cwd: string, targets: string[], options: { allowEmpty: boolean }): Promise<AddedOutput[]> {
   if (targets.length === 0) throw badInput('targets', '', 'is empty: name the files or folders to track, e.g. `mlops data add data/`');
   const rels = targets.map((t) => resolveTarget(ws.root, cwd, t));
+  // Every target is checked before anything is written.
   for (const rel of rels) {
-    if (rel === '.dvc' || rel.startsWith('.dvc/') || rel === '.git' || rel.startsWith('.git/')) {
-      throw badInput('targets', rel, 'is inside .dvc or .git: name your data instead');
-    }
+    if (reservedSegment(rel) !== undefined) throw badInput('targets', rel, 'is inside .dvc or .git: name your data instead');
+    gitignoreLine(basename(rel));
   }
   await ws.ensureDvcDir();
   const added: AddedOutput[] = [];
@@ -39,7 +39,7 @@ export async function addTargets(ws: Workspace, cwd: string, targets: string[], 
     const existing = existsSync(dvcFile) ? (await readDvcFile(dvcFile)).doc : undefined;
     await writeDvcFile(dvcFile, out, existing);
     await ignoreInGit(dirname(absolute), basename(absolute));
-    ws.logger.info(`${rel}: ${hashed.md5}${hashed.nfiles !== undefined ? ` (${hashed.nfiles} files)` : ''}, ${hashed.size} bytes`);
+    ws.logger.info(`${shown(rel)}: ${hashed.md5}${hashed.nfiles !== undefined ? ` (${hashed.nfiles} files)` : ''}, ${hashed.size} bytes`);
     added.push({ path: rel, dvcFile: `${rel}.dvc`, md5: hashed.md5, size: hashed.size, ...(hashed.nfiles !== undefined ? { nfiles: hashed.nfiles } : {}) });
   }
   return added;

@@ -1,10 +1,10 @@
-import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { Written } from './file-writer.ts';
 import type { DirEntry } from './hash.ts';
-import { assertNoSymlinkEscape, findCollisions, isLeftover, tempSuffix } from './paths.ts';
+import { assertNoSymlinkOnPath, findCollisions, isInside, isReservedName, shown, tempSuffix } from './paths.ts';
 import type { Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -34,28 +34,29 @@ const SHOWN_CONFLICTS = 5;
  * Compares the workspace with the data an output describes. A file whose content would be lost (it differs
  * from the data and is not in the cache: edited since the last add) stops the checkout before any write,
  * unless `force`, as in DVC; a killed pull's temporary files are simply deleted. Destinations are resolved
- * first and must stay inside the workspace.
+ * first and must stay inside the output, with no symlink on the way.
  */
 export async function planCheckout(ws: Workspace, tracked: Tracked, entries: DirEntry[], force: boolean): Promise<CheckoutPlan> {
   const base = join(ws.root, tracked.rel);
   const isDir = tracked.out.md5.endsWith('.dir');
   for (const group of findCollisions(entries.map((e) => e.relpath))) {
-    ws.logger.warning(`${tracked.rel}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);
+    ws.logger.warning(`${shown(tracked.rel)}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);
   }
-  const parents = new Set<string>();
   const wanted = new Map<string, Placement>();
   for (const e of entries) {
     const absolute = e.relpath === '' ? base : join(base, ...e.relpath.split('/'));
-    parents.add(dirname(absolute));
+    if (!isInside(base, absolute)) throw badInput('manifest', e.relpath, `in ${tracked.rel}'s manifest resolves outside it: refusing to write anything`);
     wanted.set(absolute, { md5: e.md5, absolute, key: e.relpath === '' ? tracked.rel : `${tracked.rel}/${e.relpath}` });
   }
-  for (const parent of parents) assertNoSymlinkEscape(ws.root, parent, 'targets', tracked.rel);
+  // Nothing is written or deleted through a symlink: not on the way to the output, not inside it (the
+  // walk below refuses them), so every path is where it says, and never inside .git.
+  assertNoSymlinkOnPath(ws.root, tracked.rel, 'targets', tracked.rel);
 
   // What is there now, hashed with the state database (free for files this tool wrote or hashed before).
   const current = new Map<string, string>();
   const there = lstatSync(base, { throwIfNoEntry: false });
   if (there) {
-    const hashed = await ws.hashPath(tracked.rel, { toCache: false, allowEmpty: true, label: `checking ${tracked.rel}` });
+    const hashed = await ws.hashPath(tracked.rel, { toCache: false, allowEmpty: true, label: `checking ${shown(tracked.rel)}`, links: 'refuse' });
     if (hashed?.entries) for (const e of hashed.entries) current.set(join(base, ...e.relpath.split('/')), e.md5);
     else if (hashed) current.set(base, hashed.md5);
   }
@@ -77,26 +78,41 @@ export async function planCheckout(ws: Workspace, tracked: Tracked, entries: Dir
   }
   for (const [absolute, md5] of current) {
     if (wanted.has(absolute)) continue;
-    if (!safe(md5) && !isLeftover(absolute)) conflicts.push(showKey(ws, absolute));
+    if (!safe(md5)) conflicts.push(showKey(ws, absolute));
     plan.extras.push(absolute);
   }
   if (conflicts.length > 0) {
-    const shown = conflicts.slice(0, SHOWN_CONFLICTS).join(', ') + (conflicts.length > SHOWN_CONFLICTS ? ` and ${conflicts.length - SHOWN_CONFLICTS} more` : '');
+    const listed = conflicts.slice(0, SHOWN_CONFLICTS).map(shown).join(', ') + (conflicts.length > SHOWN_CONFLICTS ? ` and ${conflicts.length - SHOWN_CONFLICTS} more` : '');
     throw badInput(
       'targets',
       tracked.rel,
-      `has ${conflicts.length} file(s) whose changes are not in the cache and would be lost (${shown}): run \`mlops data add ${tracked.rel}\` to keep them, or pull with --force (force: true) to discard them`,
+      `has ${conflicts.length} file(s) whose changes are not in the cache and would be lost (${listed}): run \`mlops data add ${tracked.rel}\` to keep them, or pull with --force (force: true) to discard them`,
     );
   }
   if (!isDir && there?.isDirectory() && current.size === 0) plan.extras.push(base); // an empty folder where a file goes
   return plan;
 }
 
-/** Deletes files (the data does not have them, or a failed pull created them), then the folders that leaves empty. */
+/**
+ * Deletes files (the data does not have them, or a failed pull created them), then the folders that leaves
+ * empty. The output itself, when it is a folder where a file goes, goes only if nothing is left in it: what
+ * the walk skipped (a nested `.git`, another project) is never deleted, and the checkout then stops naming it.
+ */
 export function removeFiles(ws: Workspace, tracked: Tracked, files: string[]): void {
   const base = join(ws.root, tracked.rel);
-  for (const file of files) rmSync(file, { force: true, recursive: file === base });
+  for (const file of files) {
+    if (file === base && lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) removeEmptyFolders(base);
+    else rmSync(file, { force: true });
+  }
   pruneEmptyDirs(base, files.map((f) => dirname(f)));
+}
+
+/** Removes `dir` and the folders below it that hold no file (deepest first); `.git` and the like are not entered. */
+function removeEmptyFolders(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && !isReservedName(e.name)) removeEmptyFolders(join(dir, e.name));
+  }
+  pruneEmptyDirs(dir, [dir]);
 }
 
 /** Removes each folder, and its parents up to and including `base`, that is empty; nothing above `base`. */

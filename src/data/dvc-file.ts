@@ -1,8 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { Document, isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import { Document, isMap, isSeq, parseDocument, visit, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { badInput } from '../errors.ts';
+import { tempSuffix } from './paths.ts';
 
 /** The one output a `.dvc` file tracks, as DVC 3 writes it. */
 export interface DvcOut {
@@ -25,21 +25,37 @@ export interface DvcFile {
   out: DvcOut;
 }
 
-/** Reads and validates `<path>.dvc`; errors name the file and the field. */
-export async function readDvcFile(file: string): Promise<DvcFile> {
+/** A `.dvc` file is a few hundred bytes; one far larger is not a pointer file (and YAML is costly to parse). */
+const MAX_DVC_FILE = 1 << 20;
+
+/**
+ * Reads and validates `<path>.dvc` (`shown`: its name in messages); errors name the file and the field.
+ * A `.dvc` file arrives with pull requests, so it is parsed as hostile: no aliases (an alias bomb expands
+ * to gigabytes), at most 1 MiB.
+ */
+export async function readDvcFile(file: string, shown = file): Promise<DvcFile> {
   const text = await readFile(file, 'utf8');
+  if (text.length > MAX_DVC_FILE) throw badInput('dvc-file', shown, `is ${text.length} bytes, not a .dvc pointer file (at most 1 MiB): re-create it with \`mlops data add\``);
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw badInput('dvc-file', file, `is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}): fix or re-create it with \`mlops data add\``);
+  if (doc.errors.length > 0) throw badInput('dvc-file', shown, `is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}): fix or re-create it with \`mlops data add\``);
+  let aliases = false;
+  visit(doc, {
+    Alias() {
+      aliases = true;
+      return visit.BREAK;
+    },
+  });
+  if (aliases) throw badInput('dvc-file', shown, 'uses YAML aliases (*name): a .dvc file has no use for them and they can expand without bound; write plain values');
   const outs = doc.get('outs');
   if (!isSeq(outs) || outs.items.length !== 1 || !isMap(outs.items[0])) {
-    throw badInput('dvc-file', file, 'must have `outs:` with exactly one entry: re-create it with `mlops data add`');
+    throw badInput('dvc-file', shown, 'must have `outs:` with exactly one entry: re-create it with `mlops data add`');
   }
   // Values are validated as plain strings (the failsafe schema): an all-digit md5 must not turn into a number.
   const raw = (parseDocument(text, { schema: 'failsafe' }).toJSON() as { outs: unknown[] }).outs[0];
   const parsed = OutSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badInput('dvc-file', file, `has an invalid outs[0].${issue?.path.join('.')}: ${issue?.message}`);
+    throw badInput('dvc-file', shown, `has an invalid outs[0].${issue?.path.join('.')}: ${issue?.message}`);
   }
   return { file, doc, out: { ...parsed.data, size: parsed.data.size ?? 0 } };
 }
@@ -67,7 +83,7 @@ export async function writeDvcFile(file: string, out: DvcOut, existing?: Documen
     entry.path = out.path;
     doc = new Document({ outs: [entry] });
   }
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = `${file}${tempSuffix()}`;
   await writeFile(temp, doc.toString({ indentSeq: false }));
   await rename(temp, file);
 }

@@ -35,7 +35,12 @@ function writeAll(fd, bytes) {
 function finish(fd, f) {
   const s = fs.fstatSync(fd);
   fs.closeSync(fd);
-  fs.renameSync(f.temp, f.target);
+  try {
+    fs.renameSync(f.temp, f.target);
+  } catch (error) {
+    fs.rmSync(f.temp, { force: true });
+    throw Object.assign(error, { closed: true }); // the caller must not close it again
+  }
   return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
 }
 function discard(fd, f) {
@@ -56,7 +61,7 @@ const handlers = {
         writeAll(fd, bytes);
         written.push(finish(fd, f));
       } catch (error) {
-        discard(fd, f);
+        discard(error.closed ? undefined : fd, f);
         return { written, error: failure(error) };
       }
     }

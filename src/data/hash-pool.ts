@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Written } from './file-writer.ts';
 
 /** One file to hash; with `cacheDir`, its bytes are copied into the cache in the same read. */
 export interface HashJob {
@@ -41,8 +42,9 @@ async function hashOne(job) {
   try {
     if (job.cacheDir) {
       fs.mkdirSync(job.cacheDir, { recursive: true });
-      temp = path.join(job.cacheDir, '.tmp-' + process.pid + '-' + threadId + '-' + counter++);
-      output = fs.openSync(temp, 'w', 0o444);
+      // <pid>-<n> as every temporary file of ours is named, so the next run knows a killed add's leftover.
+      temp = path.join(job.cacheDir, '.mlops-' + process.pid + '-' + (threadId * 1e9 + counter++) + '.tmp');
+      output = fs.openSync(temp, 'wx', 0o444);
     }
     const hash = crypto.createHash('md5');
     for (let i = 0, position = 0; ; i++) {
@@ -59,18 +61,21 @@ async function hashOne(job) {
     }
     await Promise.all(writes);
     const md5 = hash.digest('hex');
+    let created;
     if (output !== undefined) {
+      const s = fs.fstatSync(output);
       fs.closeSync(output);
       output = undefined;
       const dest = path.join(job.cacheDir, md5.slice(0, 2), md5.slice(2));
       if (fs.existsSync(dest)) fs.rmSync(temp);
       else {
         fs.mkdirSync(path.dirname(dest), { recursive: true });
-        fs.renameSync(temp, dest);
+        fs.renameSync(temp, dest); // keeps the size, mtime and inode reported below
+        created = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
       }
       temp = undefined;
     }
-    return md5;
+    return { md5, created };
   } finally {
     await Promise.allSettled(writes); // no descriptor is closed under a write in flight
     fs.closeSync(input);
@@ -82,7 +87,7 @@ async function hashBatch({ id, jobs }) {
   const results = [];
   for (const job of jobs) {
     try {
-      results.push({ md5: await hashOne(job) });
+      results.push(await hashOne(job));
     } catch (error) {
       results.push({ error: error.message, code: error.code });
     }
@@ -96,7 +101,8 @@ parentPort.on('message', (message) => {
 });
 `;
 
-type Result = { md5: string } | { error: string; code?: string };
+/** What a worker answers per job: the MD5, and the cache object's properties when it created one. */
+type Result = { md5: string; created?: Written } | { error: string; code?: string };
 
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 << 20;
@@ -113,8 +119,11 @@ export class HashPool {
     this.size = Math.max(1, threads);
   }
 
-  /** MD5 of every job, in order. `onDone(job)` is called as each file finishes (progress). */
-  async hash(jobs: HashJob[], onDone?: (job: HashJob) => void): Promise<string[]> {
+  /**
+   * MD5 of every job, in order. `onDone` is called as each file finishes (progress), with what the state
+   * database needs of the cache object the job created (none when the object was already there).
+   */
+  async hash(jobs: HashJob[], onDone?: (job: HashJob, md5: string, created?: Written) => void): Promise<string[]> {
     if (jobs.length === 0) return [];
     const batches = makeBatches(jobs.map((job, index) => ({ job, index })));
     const results = new Array<string>(jobs.length);
@@ -133,7 +142,7 @@ export class HashPool {
               failure ??= Object.assign(new Error(`cannot hash ${job.file}: ${result.error}`), { code: result.code });
             } else {
               results[index] = result.md5;
-              onDone?.(job);
+              onDone?.(job, result.md5, result.created);
             }
           });
         }

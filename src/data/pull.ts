@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { mkdirSync, rmSync } from 'node:fs';
 import { chmod, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Remote } from '../storage/remote.ts';
 import { withRetry } from '../storage/retry.ts';
 import { makeParents, place, placementError, planCheckout, pruneEmptyDirs, removeFiles, StreamedCopies, type Placement } from './checkout.ts';
@@ -9,7 +9,7 @@ import { FileWriter, type BackgroundHash, type Written } from './file-writer.ts'
 import type { DirEntry } from './hash.ts';
 import { md5File } from './hash.ts';
 import { parseManifest } from './manifest.ts';
-import { tempSuffix } from './paths.ts';
+import { shown, tempSuffix } from './paths.ts';
 import type { TransferResult } from './push.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
@@ -31,9 +31,16 @@ export async function pullOutputs(ws: Workspace, remote: Remote, outputs: Tracke
   const result: TransferResult = { transferred: 0, skipped: 0, missing: [], outputs: [] };
   const ctx: FetchContext = { ws, remote, limit: pLimit(jobs), result, writer: new FileWriter() };
   try {
+    // Every manifest first: one whose paths are hostile stops the pull before any output is touched.
+    const manifests: (DirEntry[] | undefined)[] = [];
     for (const tracked of outputs) {
+      const { md5 } = tracked.out;
+      manifests.push(isDirHash(md5) ? await manifestFor(ws, remote, tracked, result) : [{ md5, relpath: '' }]);
+    }
+    for (const [i, tracked] of outputs.entries()) {
       result.outputs.push({ path: tracked.rel, md5: tracked.out.md5 });
-      await pullOne(ctx, tracked, force);
+      const entries = manifests[i];
+      if (entries) await pullOne(ctx, tracked, entries, force);
     }
   } finally {
     await ctx.writer.close();
@@ -59,12 +66,12 @@ interface Sink {
   copy(p: Placement): void;
 }
 
-async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Promise<void> {
+async function pullOne(ctx: FetchContext, tracked: Tracked, entries: DirEntry[], force: boolean): Promise<void> {
   const { ws, remote, result } = ctx;
-  const { md5 } = tracked.out;
-  const entries = isDirHash(md5) ? await manifestFor(ws, remote, tracked, result) : [{ md5, relpath: '' }];
-  if (!entries) return;
   const plan = await planCheckout(ws, tracked, entries, force);
+  // What will be copied from the cache is checked first: an object whose bytes are not its name stops the
+  // output here, before anything is deleted or written (free for objects the state database vouches for).
+  await ws.verifyObjects([...plan.pending.keys()].filter((m) => plan.cached.has(m)));
   removeFiles(ws, tracked, plan.extras);
   const parents = makeParents(plan);
   // Files this run creates; removed again (with the folders that leaves empty) when the output cannot be checked out whole.
@@ -93,10 +100,10 @@ async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Pro
     const objects = [...new Set(entries.map((e) => e.md5))];
     const needed = objects.filter((m) => !plan.cached.has(m));
     result.skipped += objects.length - needed.length;
-    await fetchObjects(ctx, needed, `pulling ${tracked.rel}`, sink);
+    await fetchObjects(ctx, needed, `pulling ${shown(tracked.rel)}`, sink);
     if (result.missing.length > before) {
       rollBack();
-      ws.logger.error(`${tracked.rel}: ${result.missing.length - before} object(s) are not on ${remote.url}; it was not checked out`);
+      ws.logger.error(`${shown(tracked.rel)}: ${result.missing.length - before} object(s) are not on ${remote.url}; it was not checked out`);
       return;
     }
     // What was already in the cache is copied from it.
@@ -109,19 +116,20 @@ async function pullOne(ctx: FetchContext, tracked: Tracked, force: boolean): Pro
 
 async function manifestFor(ws: Workspace, remote: Remote, tracked: Tracked, result: TransferResult): Promise<DirEntry[] | undefined> {
   const { md5 } = tracked.out;
+  const dvcFile = relative(ws.root, tracked.dvcFile).split(sep).join('/');
   const cached = await ws.readManifestFromCache(md5);
   if (cached) {
     result.skipped++;
-    return parseManifest(cached, md5, `cache ${md5}`);
+    return parseManifest(cached, md5, `${dvcFile} (cache ${md5})`);
   }
   const key = remoteKey(md5);
   const bytes = await withRetry(() => remote.read(key));
   if (!bytes) {
     result.missing.push(md5);
-    ws.logger.error(`${tracked.rel}: manifest ${key} is not on ${remote.url}: was it pushed?`);
+    ws.logger.error(`${shown(tracked.rel)}: manifest ${key} is not on ${remote.url}: was it pushed?`);
     return undefined;
   }
-  const entries = parseManifest(bytes, md5, `${remote.url}/${key}`);
+  const entries = parseManifest(bytes, md5, `${dvcFile} (${remote.url}/${key})`);
   await ws.writeCacheObject(md5, bytes);
   result.transferred++;
   return entries;
@@ -198,19 +206,22 @@ async function fetchOne(ctx: FetchContext, md5: string, group: Placement[], sink
       const files = [target, ...group.map((p) => p.absolute)].map((t, i) => ({ temp: `${t}${tempSuffix()}`, target: t, mode: i === 0 ? 0o444 : 0o666 }));
       const outcome = await writer.write(got.bytes, md5, files);
       if (outcome.corrupt !== undefined) throw corrupt(remote, key, outcome.corrupt, md5);
+      if (outcome.written[0]) ws.vouch(md5, outcome.written[0]);
       outcome.written.slice(1).forEach((w, i) => sink.wrote(group[i] as Placement, w));
       // The writer thread removed its own temporary files; a workspace file it could not write stops the pull.
       if (outcome.error) throw placementError(group[outcome.written.length - 1], outcome.error);
       done = true;
       return got.bytes.length;
     }
-    const { size } = await stat(temp);
     // A remote that reported no chunks is hashed from the file, and its workspace files copied from the cache.
     const actual = hash ? await hash.digest() : await md5File(temp);
     hash = undefined;
     if (actual !== md5) throw corrupt(remote, key, actual, md5);
     await chmod(temp, 0o444);
+    const written = await stat(temp); // every byte is in: rename keeps this size, mtime and inode
     await rename(temp, target);
+    ws.vouch(md5, written);
+    const { size } = written;
     if (copies) await copies.name(sink.wrote);
     else for (const p of group) sink.copy(p);
     done = true;

@@ -1,7 +1,9 @@
 import pLimit from 'p-limit';
 import { statSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import type { PutResult, Remote } from '../storage/remote.ts';
 import { parseManifest } from './manifest.ts';
+import { shown } from './paths.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -17,7 +19,8 @@ export interface TransferResult {
 
 /**
  * `dvc push`: learns what the remote lacks by HEAD or conditional PUT on exactly the objects needed (never
- * a listing), uploads those, and the `.dir` manifest last so its presence marks a complete push.
+ * a listing), uploads those, and the `.dir` manifest last so its presence marks a complete push. Every object
+ * sent is first checked to be what its name says (see `Workspace.verifyObjects`).
  */
 export async function pushOutputs(ws: Workspace, remote: Remote, outputs: Tracked[], jobs: number): Promise<TransferResult> {
   const limit = pLimit(jobs);
@@ -28,8 +31,9 @@ export async function pushOutputs(ws: Workspace, remote: Remote, outputs: Tracke
     result.outputs.push({ path: tracked.rel, md5 });
     if (done.has(md5)) continue;
     done.add(md5);
+    const label = `pushing ${shown(tracked.rel)}`;
     if (!isDirHash(md5)) {
-      await pushObjects(ws, remote, [md5], limit, result, `pushing ${tracked.rel}`);
+      await pushObjects(ws, remote, [md5], limit, result, label);
       continue;
     }
     // A complete earlier push (ours or `dvc push`) left the `.dir` object last: nothing below it is missing.
@@ -37,19 +41,20 @@ export async function pushOutputs(ws: Workspace, remote: Remote, outputs: Tracke
       result.skipped += (tracked.out.nfiles ?? 0) + 1;
       continue;
     }
+    // Read and hashed here, and sent from these bytes: what is published under the name is what was checked.
     const bytes = await ws.readManifestFromCache(md5);
     if (!bytes) {
       result.missing.push(md5);
-      ws.logger.error(`${tracked.rel}: manifest ${md5} is not in the local cache: run \`mlops data add ${tracked.rel}\` or pull it first`);
+      ws.logger.error(`${shown(tracked.rel)}: manifest ${md5} is not in the local cache (or not what its name says): run \`mlops data add ${shown(tracked.rel)}\` or pull it first`);
       continue;
     }
-    const entries = parseManifest(bytes, md5, `cache ${md5}`);
+    const entries = parseManifest(bytes, md5, `${relative(ws.root, tracked.dvcFile).split(sep).join('/')} (cache ${md5})`);
     const unique = [...new Set(entries.map((e) => e.md5).filter((m) => !done.has(m)))];
     unique.forEach((m) => done.add(m));
     const before = result.missing.length;
-    await pushObjects(ws, remote, unique, limit, result, `pushing ${tracked.rel}`);
+    await pushObjects(ws, remote, unique, limit, result, label);
     if (result.missing.length > before) continue; // never publish a `.dir` whose files are not all there
-    const put = await remote.putIfAbsent(remoteKey(md5), { path: ws.cachePath(md5) }, { contentType: 'application/json' });
+    const put = await remote.putIfAbsent(remoteKey(md5), { data: bytes }, { contentType: 'application/json' });
     if (put === 'created') result.transferred++;
     else result.skipped++;
   }
@@ -93,12 +98,13 @@ async function pushObjects(
       if (probe !== undefined && absent.length >= 0.75 * sample.length) {
         putFirst = honours.get(remote) ?? false;
         if (!honours.has(remote)) {
+          const [size] = await ws.verifyObjects([probe]);
           const sent = await honoursConditionalWrites(ws, remote, probe);
           honours.set(remote, (putFirst = sent.honoured));
           known.set(probe, sent.put === 'created' ? 'sent' : 'present');
           if (sent.put === 'created') {
             result.transferred++;
-            ws.progress.advance(1, cachedSize(ws, probe));
+            ws.progress.advance(1, size ?? 0);
           }
         }
       }
@@ -112,7 +118,7 @@ async function pushObjects(
           let size = 0;
           if (state === 'present' || (state === undefined && !putFirst && (await head(md5)))) {
             result.skipped++;
-          } else if ((size = cachedSize(ws, md5)) < 0) {
+          } else if ((size = (await ws.verifyObjects([md5]))[0] ?? -1) < 0) {
             result.missing.push(md5);
             ws.logger.error(`object ${md5} is not in the local cache (${ws.cachePath(md5)}): re-run \`mlops data add\` on its data`);
           } else if ((await remote.putIfAbsent(key, { path: ws.cachePath(md5) }, { knownAbsent: true })) === 'created') {

@@ -1,6 +1,9 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { LocalRemote } from '../storage/local-remote.ts';
 import { openRemote } from '../storage/open-remote.ts';
 import type { Remote } from '../storage/remote.ts';
 import { addTargets } from './add.ts';
@@ -9,7 +12,8 @@ import type { Progress } from './progress.ts';
 import { pullOutputs } from './pull.ts';
 import { pushOutputs } from './push.ts';
 import { statusOfOutputs, type StatusResult } from './status.ts';
-import { trackedOutputs } from './tracked.ts';
+import { isInside, isReservedName } from './paths.ts';
+import { trackedOutputs, type Tracked } from './tracked.ts';
 import { findRoot, Workspace } from './workspace.ts';
 
 export const DATA_COMMANDS = ['add', 'push', 'pull', 'status'] as const;
@@ -71,6 +75,38 @@ export async function resolveRemote(root: string, settings: DataSettings): Promi
   return openRemote(url, { cwd: settings.cwd, maxSockets: Math.max(settings.jobs, 16), ...(endpoint ? { endpoint } : {}) });
 }
 
+/**
+ * A directory remote must not be inside the data it stores (a push would change the data, the next add would
+ * track the remote, a pull would delete it) nor inside `.git` (a push would write into the repository).
+ * Compared through symlinks.
+ */
+function assertRemoteOutsideData(root: string, url: string, tracked: Tracked[]): void {
+  const realRoot = realpathSync(root);
+  const remote = realOrDeepestParent(url);
+  if (!isInside(realRoot, remote)) return;
+  // Inside `.git` (or `.hg`) a push would write into the repository; `.dvc` holds only DVC's own files.
+  const reserved = relative(realRoot, remote).split(sep).find((s) => isReservedName(s) && s !== '.dvc');
+  if (reserved !== undefined) {
+    throw badInput('remote', url, `is inside ${JSON.stringify(reserved)}, the repository's or DVC's own folder: put the remote outside the repository`);
+  }
+  for (const t of tracked) {
+    if (isInside(realOrDeepestParent(join(root, t.rel)), remote)) {
+      throw badInput('remote', url, `is inside the tracked data ${JSON.stringify(t.rel)}: put the remote outside the data (e.g. beside the repository)`);
+    }
+  }
+}
+
+/** The real path of `path`, or of its deepest existing ancestor joined with the rest. */
+function realOrDeepestParent(path: string): string {
+  let probe = path;
+  const rest: string[] = [];
+  while (!existsSync(probe) && dirname(probe) !== probe) {
+    rest.unshift(basename(probe));
+    probe = dirname(probe);
+  }
+  return join(realpathSync(probe), ...rest);
+}
+
 export async function runData(settings: DataSettings, deps: { logger: Logger; progress?: Progress }): Promise<DataResult> {
   const root = findRoot(settings.cwd);
   const ws = await Workspace.open(root, { logger: deps.logger, ...(deps.progress ? { progress: deps.progress } : {}) });
@@ -85,6 +121,7 @@ export async function runData(settings: DataSettings, deps: { logger: Logger; pr
     const tracked = await trackedOutputs(root, settings.cwd, settings.targets);
     remote = await resolveRemote(root, settings);
     if (remote) result.remote = remote.url;
+    if (remote instanceof LocalRemote) assertRemoteOutsideData(root, remote.url, tracked);
     if (settings.command === 'status') {
       result.status = await statusOfOutputs(ws, remote, tracked, settings.jobs);
       result.outputs = result.status.outputs.map((o) => ({ path: o.path, md5: o.md5 }));

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { tempSuffix } from './paths.ts';
 
 type Row = [size: number, mtimeMs: number, ino: number, md5: string];
 
@@ -20,13 +21,31 @@ export class StateCache {
 
   static async open(file: string): Promise<StateCache> {
     const state = new StateCache(file);
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as { version?: number; rows?: Record<string, Row> };
-      if (parsed.version === 1 && parsed.rows) state.rows = new Map(Object.entries(parsed.rows));
-    } catch {
-      // missing or unreadable: start empty, it is only a cache
-    }
+    state.load(await readFile(file, 'utf8').catch(() => undefined));
     return state;
+  }
+
+  /** The same, read synchronously: for a database opened only when a command turns out to need it. */
+  static openSync(file: string): StateCache {
+    const state = new StateCache(file);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // missing: start empty
+    }
+    state.load(text);
+    return state;
+  }
+
+  private load(text: string | undefined): void {
+    if (text === undefined) return;
+    try {
+      const parsed = JSON.parse(text) as { version?: number; rows?: Record<string, Row> };
+      if (parsed.version === 1 && parsed.rows) this.rows = new Map(Object.entries(parsed.rows));
+    } catch {
+      // unreadable: start empty, it is only a cache
+    }
   }
 
   get(path: string, size: number, mtimeMs: number, ino: number): string | undefined {
@@ -39,12 +58,21 @@ export class StateCache {
     this.dirty = true;
   }
 
-  async save(): Promise<void> {
-    if (!this.dirty) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, JSON.stringify({ version: 1, rows: Object.fromEntries(this.rows) }));
-    await rename(temp, this.file);
+  /** Writes the rows if any changed; false when the folder cannot be written (a read-only workspace). */
+  async save(): Promise<boolean> {
+    if (!this.dirty) return true;
+    const temp = `${this.file}${tempSuffix()}`;
+    try {
+      await mkdir(dirname(this.file), { recursive: true });
+      await writeFile(temp, JSON.stringify({ version: 1, rows: Object.fromEntries(this.rows) }));
+      await rename(temp, this.file);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      // Node's recursive mkdir reports ENOENT on a read-only file system.
+      if (['EROFS', 'EACCES', 'EPERM', 'ENOENT'].includes((error as NodeJS.ErrnoException).code ?? '')) return false;
+      throw error;
+    }
     this.dirty = false;
+    return true;
   }
 }

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { relative, sep } from 'node:path';
 import type { Remote } from '../storage/remote.ts';
 import { parseManifest } from './manifest.ts';
+import { shown } from './paths.ts';
 import { isDirHash, remoteKey, type Tracked } from './tracked.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -27,14 +28,14 @@ export async function statusOfOutputs(ws: Workspace, remote: Remote | undefined,
   const result: StatusResult = { outputs: [], missing: { workspace: [], cache: [], remote: [] } };
   for (const tracked of outputs) {
     const { md5 } = tracked.out;
-    const current = await ws.hashPath(tracked.rel, { toCache: false, allowEmpty: true, label: `checking ${tracked.rel}` });
+    const current = await ws.hashPath(tracked.rel, { toCache: false, allowEmpty: true, label: `checking ${shown(tracked.rel)}` });
     const workspace = !current ? 'missing' : current.md5 === md5 ? 'ok' : 'modified';
     if (workspace !== 'ok') result.missing.workspace.push(tracked.rel);
 
     let objects = [md5];
     if (isDirHash(md5)) {
       const bytes = await ws.readManifestFromCache(md5);
-      if (bytes) objects = [...new Set(parseManifest(bytes, md5, `cache ${md5}`).map((e) => e.md5)), md5];
+      if (bytes) objects = [...new Set(parseManifest(bytes, md5, `${relative(ws.root, tracked.dvcFile).split(sep).join('/')} (cache ${md5})`).map((e) => e.md5)), md5];
     }
     const cached = ws.cachedObjects();
     const notCached = objects.filter((m) => !cached.has(m));

@@ -3,7 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
 import { readDvcFile, type DvcOut } from './dvc-file.ts';
-import { assertNoSymlinkEscape, isInside, resolveTarget } from './paths.ts';
+import { assertNoSymlinkEscape, isInside, isReservedName, reservedSegment, resolveTarget } from './paths.ts';
+import { checkUtf8Name } from './walk.ts';
 
 /** One tracked output: its `.dvc` file and the data path it describes (workspace-relative, POSIX). */
 export interface Tracked {
@@ -31,27 +32,40 @@ export async function trackedOutputs(root: string, cwd: string, targets: string[
 }
 
 async function loadTracked(root: string, file: string): Promise<Tracked> {
-  const { out } = await readDvcFile(file);
+  const shownFile = relative(root, file).split(sep).join('/');
+  const { out } = await readDvcFile(file, shownFile);
   const absolute = join(dirname(file), out.path);
   if (out.path.includes('\0') || out.path.startsWith('/') || !isInside(root, absolute) || absolute === root) {
-    throw badInput('dvc-file', file, `has path ${JSON.stringify(out.path)} outside the workspace: fix its outs[0].path`);
+    throw badInput('dvc-file', shownFile, `has path ${JSON.stringify(out.path)} outside the workspace: fix its outs[0].path`);
   }
-  assertNoSymlinkEscape(root, absolute, 'dvc-file', file);
-  return { dvcFile: file, rel: relative(root, absolute).split(sep).join('/'), out };
+  const rel = relative(root, absolute).split(sep).join('/');
+  const reserved = reservedSegment(rel);
+  if (reserved !== undefined) {
+    throw badInput('dvc-file', shownFile, `has path ${JSON.stringify(out.path)} (${JSON.stringify(rel)}), inside ${JSON.stringify(reserved)}, the repository's or DVC's own folder: data is never written there; fix or delete the .dvc file`);
+  }
+  if (/[\x00-\x1f\x7f]/.test(out.path)) {
+    throw badInput('dvc-file', shownFile, `has path ${JSON.stringify(out.path)} with a control character: rename the data and its .dvc file`);
+  }
+  assertNoSymlinkEscape(root, absolute, 'dvc-file', shownFile);
+  return { dvcFile: file, rel, out };
 }
 
-/** Every `*.dvc` file, skipping `.git`, `.dvc`, `node_modules` and folders that are themselves tracked. */
+/**
+ * Every `*.dvc` file of this project, skipping `.git`, `.dvc`, `node_modules`, folders that are themselves
+ * tracked, and folders that are DVC projects of their own (they hold a `.dvc` folder: DVC's subrepos).
+ */
 export async function findDvcFiles(root: string): Promise<string[]> {
   const found: string[] = [];
   async function visit(dir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
+    if (dir !== root && entries.some((e) => e.name === '.dvc' && e.isDirectory())) return;
     const names = new Set(entries.map((e) => e.name));
     await Promise.all(
       entries.map(async (e) => {
+        if (isReservedName(e.name) || e.name === 'node_modules') return;
+        if (e.name.includes('\uFFFD')) checkUtf8Name(dir, e, `${relative(root, dir).split(sep).join('/')}${dir === root ? '' : '/'}`);
         if (e.isFile() && e.name.endsWith('.dvc')) found.push(join(dir, e.name));
-        else if (e.isDirectory() && !['.git', '.dvc', 'node_modules'].includes(e.name) && !names.has(`${e.name}.dvc`)) {
-          await visit(join(dir, e.name));
-        }
+        else if (e.isDirectory() && !names.has(`${e.name}.dvc`)) await visit(join(dir, e.name));
       }),
     );
   }

@@ -1,15 +1,15 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { access, lstat, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Written } from './file-writer.ts';
 import { dirManifest, md5Hex, type DirEntry } from './hash.ts';
 import { HashPool } from './hash-pool.ts';
-import { findCollisions, isLeftover } from './paths.ts';
+import { findCollisions, isLeftover, isStaleLeftover, removeLeftover, shown, tempSuffix } from './paths.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { StateCache } from './state.ts';
-import { walkFiles } from './walk.ts';
+import { walkFiles, type WalkOptions } from './walk.ts';
 
 /** The nearest folder at or above `cwd` that has a `.dvc` folder; else the nearest with `.git`; else `cwd`. */
 export function findRoot(cwd: string): string {
@@ -48,6 +48,7 @@ export class Workspace {
   readonly progress: Progress;
   readonly root: string;
   readonly state: StateCache;
+  private objectState: StateCache | undefined;
   private pool: HashPool;
 
   private constructor(root: string, state: StateCache, options: WorkspaceOptions) {
@@ -60,6 +61,7 @@ export class Workspace {
   }
 
   static async open(root: string, options: WorkspaceOptions): Promise<Workspace> {
+    assertOwnFoldersAreNotLinks(root);
     const state = await StateCache.open(join(root, '.dvc', 'tmp', 'mlops-state.json'));
     return new Workspace(root, state, options);
   }
@@ -79,20 +81,24 @@ export class Workspace {
 
   /**
    * The names of every object in the cache, from one directory read per `xx/` folder (256 at most)
-   * instead of one stat per object: a snapshot for deciding what to hash, push or fetch.
+   * instead of one stat per object: a snapshot for deciding what to hash, push or fetch. The same reads
+   * find what a killed add or pull left behind; those of processes that are gone are deleted.
    */
   cachedObjects(): Set<string> {
     const names = new Set<string>();
-    let prefixes: string[];
+    let top: string[];
     try {
-      prefixes = readdirSync(this.cacheDir).filter((p) => /^[0-9a-f]{2}$/.test(p));
+      top = readdirSync(this.cacheDir);
     } catch {
       return names;
     }
-    for (const prefix of prefixes) {
-      for (const name of readdirSync(join(this.cacheDir, prefix))) {
-        if (/^[0-9a-f]{30}(\.dir)?$/.test(name)) names.add(prefix + name);
-      }
+    for (const entry of top) {
+      if (/^[0-9a-f]{2}$/.test(entry)) {
+        for (const name of readdirSync(join(this.cacheDir, entry))) {
+          if (/^[0-9a-f]{30}(\.dir)?$/.test(name)) names.add(entry + name);
+          else if (isStaleLeftover(name)) removeLeftover(join(this.cacheDir, entry, name));
+        }
+      } else if (isStaleLeftover(entry)) removeLeftover(join(this.cacheDir, entry));
     }
     return names;
   }
@@ -109,9 +115,52 @@ export class Workspace {
     const target = this.cachePath(md5);
     if (await this.inCache(md5)) return;
     await mkdir(dirname(target), { recursive: true });
-    const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    const temp = `${target}${tempSuffix()}`;
     await writeFile(temp, bytes, { mode: 0o444 });
     await rename(temp, target);
+  }
+
+  /**
+   * The cache objects this tool wrote or verified, by MD5 (size, mtime, inode), in a database of their own:
+   * opened only by the commands that copy or send objects, so `status` does not pay for reading it.
+   */
+  private get objects(): StateCache {
+    this.objectState ??= StateCache.openSync(join(this.root, '.dvc', 'tmp', 'mlops-objects.json'));
+    return this.objectState;
+  }
+
+  /** Records a cache object this run wrote from bytes it verified, so that later runs trust it without reading it. */
+  vouch(md5: string, w: Written): void {
+    this.objects.set(md5, w.size, w.mtimeMs, w.ino, md5);
+  }
+
+  /**
+   * Checks that each cache object's bytes are its name before they are copied or pushed. Free for objects
+   * the objects' state database vouches for (written or verified by this tool, unchanged since: same size,
+   * mtime and inode); the others are hashed once, on every core, and vouched for from then on. A mismatch (an object
+   * edited in place, or one that arrived with a clone) fails with the object's name and nothing is used.
+   * Returns each object's size, or -1 for an object that is not in the cache.
+   */
+  async verifyObjects(md5s: string[]): Promise<number[]> {
+    const sizes = new Array<number>(md5s.length).fill(-1);
+    const todo: { i: number; md5: string; s: { size: number; mtimeMs: number; ino: number } }[] = [];
+    md5s.forEach((md5, i) => {
+      const s = statSync(this.cachePath(md5), { throwIfNoEntry: false });
+      if (!s?.isFile()) return;
+      sizes[i] = s.size;
+      if (this.objects.get(md5, s.size, s.mtimeMs, s.ino) !== md5) todo.push({ i, md5, s });
+    });
+    if (todo.length === 0) return sizes;
+    const actual = await this.pool.hash(todo.map((t) => ({ file: this.cachePath(t.md5), size: t.s.size })));
+    todo.forEach((t, j) => {
+      if (actual[j] !== t.md5.replace(/\.dir$/, '')) {
+        throw new Error(
+          `cache object .dvc/cache/files/md5/${t.md5.slice(0, 2)}/${t.md5.slice(2)}: content has MD5 ${actual[j]}, expected ${t.md5}: it was changed after it was written; delete it and pull or add its data again`,
+        );
+      }
+      this.vouch(t.md5, t.s);
+    });
+    return sizes;
   }
 
   async readManifestFromCache(md5: string): Promise<Buffer | undefined> {
@@ -122,27 +171,35 @@ export class Workspace {
 
   /**
    * Hashes a file or directory (workspace-relative `rel`) using the state database for unchanged files.
-   * With `toCache`, new bytes are copied into the cache in the same read.
+   * With `toCache`, new bytes are copied into the cache in the same read. Temporary files a killed run left
+   * are not data: those of processes that are gone are deleted, a live one (a pull at work) stops an add.
+   * With `links: 'refuse'` (checkout), the path must not be a symlink and the folder must hold none.
    */
-  async hashPath(rel: string, options: { toCache: boolean; allowEmpty: boolean; label: string }): Promise<Hashed | undefined> {
+  async hashPath(rel: string, options: { toCache: boolean; allowEmpty: boolean; label: string; links?: WalkOptions['links'] }): Promise<Hashed | undefined> {
     const absolute = join(this.root, rel);
-    const s = await stat(absolute).catch(() => undefined);
+    const links = options.links ?? 'follow';
+    removeStaleSiblings(absolute);
+    const s = await (links === 'refuse' ? lstat(absolute) : stat(absolute)).catch(() => undefined);
     if (!s) return undefined;
     if (s.isFile()) {
       const [md5] = await this.hashFiles([{ key: rel, absolute, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }], options);
       return { md5: md5 as string, size: s.size };
     }
+    if (s.isSymbolicLink()) throw badInput('targets', rel, 'is a symlink: a pull never replaces data through a link; remove it and pull again');
     if (!s.isDirectory()) throw badInput('targets', rel, 'is neither a file nor a directory: name a regular file or folder');
-    const files = await walkFiles(this.root, absolute, rel);
+    const files = (await walkFiles(this.root, absolute, rel, { links })).filter((f) => {
+      if (!isLeftover(f.relpath)) return true;
+      if (isStaleLeftover(f.relpath)) removeLeftover(f.absolute);
+      else if (options.toCache) {
+        throw badInput('targets', `${rel}/${f.relpath}`, 'is a file a pull running now is writing, not data: wait for it to finish and add again');
+      }
+      return false;
+    });
     if (files.length === 0 && !options.allowEmpty) {
       throw badInput('targets', rel, 'is an empty directory: add files to it, or pass --allow-empty (allow-empty: true) to track it empty');
     }
-    const leftover = options.toCache ? files.find((f) => isLeftover(f.relpath)) : undefined;
-    if (leftover) {
-      throw badInput('targets', `${rel}/${leftover.relpath}`, 'is a file an interrupted pull was writing, not data: run `mlops data pull` again (it removes it), or delete it');
-    }
     for (const group of findCollisions(files.map((f) => f.relpath))) {
-      this.logger.warning(`${rel}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);
+      this.logger.warning(`${shown(rel)}: ${group.map((g) => JSON.stringify(g)).join(' and ')} differ only by case or Unicode normalisation; they collide on macOS and Windows`);
     }
     const md5s = await this.hashFiles(
       files.map((f) => ({ key: `${rel}/${f.relpath}`, absolute: f.absolute, size: f.size, mtimeMs: f.mtimeMs, ino: f.ino })),
@@ -176,7 +233,10 @@ export class Workspace {
       return { file: f.absolute, size: f.size, ...(options.toCache ? { cacheDir: this.cacheDir } : {}) };
     });
     try {
-      const hashed = await this.pool.hash(jobs, (job) => this.progress.advance(1, job.size));
+      const hashed = await this.pool.hash(jobs, (job, md5, created) => {
+        if (created) this.vouch(md5, created);
+        this.progress.advance(1, job.size);
+      });
       todo.forEach((fileIndex, j) => {
         const f = files[fileIndex] as (typeof files)[number];
         md5s[fileIndex] = hashed[j] as string;
@@ -190,6 +250,37 @@ export class Workspace {
 
   async close(): Promise<void> {
     await this.pool.close();
-    await this.state.save();
+    // Only caches: a read-only workspace still gets its answer, and the next run hashes again.
+    const saved = (await this.state.save()) && (await (this.objectState?.save() ?? true));
+    if (!saved) this.logger.debug(`could not save the state database in ${this.root}/.dvc/tmp (read-only?)`);
   }
+}
+
+/**
+ * The folders this tool writes into under `.dvc/`: a symlink there (committed to the repository) would send
+ * the cache, the state database or `dvc init`'s files wherever it points, `.git` included.
+ */
+function assertOwnFoldersAreNotLinks(root: string): void {
+  const paths = ['.dvc', '.dvc/config', '.dvc/.gitignore', '.dvc/tmp', '.dvc/cache', '.dvc/cache/files', '.dvc/cache/files/md5'];
+  const md5Dir = join(root, '.dvc/cache/files/md5');
+  if (lstatSync(md5Dir, { throwIfNoEntry: false })?.isDirectory()) {
+    for (const e of readdirSync(md5Dir, { withFileTypes: true })) if (e.isSymbolicLink()) paths.push(`.dvc/cache/files/md5/${e.name}`);
+  }
+  for (const rel of paths) {
+    if (lstatSync(join(root, rel), { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw badInput('workspace', rel, 'is a symlink: the cache and DVC\'s files are never written through a link (it may point into .git); remove it');
+    }
+  }
+}
+
+/** A killed pull's temporary copies of a tracked file sit beside it (`<name>.mlops-<pid>-<n>.tmp`). */
+function removeStaleSiblings(absolute: string): void {
+  const prefix = `${basename(absolute)}.mlops-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(absolute));
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix) && isStaleLeftover(name)) removeLeftover(join(dirname(absolute), name));
 }

@@ -15,7 +15,13 @@ export function openRemote(url: string, options: OpenRemoteOptions = {}): Remote
   const { cwd = process.cwd(), ...s3 } = options;
   if (url.trim() === '') throw badInput('remote', url, 'is empty: give s3://bucket/prefix or a directory');
   if (url.startsWith('s3://')) return new S3Remote(url, s3);
-  if (url.startsWith('file://')) return new LocalRemote(fileURLToPath(url));
+  if (url.startsWith('file://')) {
+    // A URL names one place: `..` (or its percent-encoded spelling, which URL parsing also resolves) is refused.
+    if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(url.slice('file://'.length))) {
+      throw badInput('remote', url, 'has a "." or ".." segment: give the directory itself, e.g. file:///srv/dvc');
+    }
+    return new LocalRemote(fileURLToPath(url));
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     throw badInput('remote', url, 'uses a scheme this tool does not support: give s3://bucket/prefix, file:///dir or a directory path');
   }

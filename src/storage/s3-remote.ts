@@ -43,7 +43,12 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw badInput('remote', url, 'is not an S3 URL with a valid bucket name: use s3://bucket/optional/prefix');
   }
-  return { bucket, prefix: objectKey(match?.[2] ?? '') };
+  const prefix = match?.[2] ?? '';
+  // An HTTP client or gateway would resolve `..` in the path: the objects would land beside the prefix, or in another bucket.
+  if (prefix.split('/').some((s) => s === '.' || s === '..')) {
+    throw badInput('remote', url, 'has a "." or ".." segment in its prefix: give the prefix itself, e.g. s3://bucket/dvc');
+  }
+  return { bucket, prefix: objectKey(prefix) };
 }
 
 // The SDK takes ~150 ms to load: only commands that talk to S3 pay for it.

@@ -1,3 +1,4 @@
+import { shown } from '../../data/paths.ts';
 import { lineProgress, ttyProgress } from '../../data/progress.ts';
 import { parseCommand, parseJobs, runData, type DataResult } from '../../data/run.ts';
 import { badInput } from '../../errors.ts';
@@ -49,7 +50,7 @@ export const command: Command = {
 function summary(r: DataResult): string {
   switch (r.command) {
     case 'add':
-      return r.outputs.map((o) => `${o.md5}  ${o.path}`).join('\n');
+      return r.outputs.map((o) => `${o.md5}  ${shown(o.path)}`).join('\n');
     case 'push':
     case 'pull': {
       const verb = r.command === 'push' ? 'pushed' : 'pulled';
@@ -61,7 +62,7 @@ function summary(r: DataResult): string {
         const parts = [`workspace ${o.workspace}`];
         if (o.missingInCache > 0) parts.push(`${o.missingInCache} not in cache`);
         if (o.missingInRemote !== undefined) parts.push(o.missingInRemote > 0 ? `${o.missingInRemote} not on remote` : 'remote ok');
-        return `${o.path}: ${parts.join(', ')}`;
+        return `${shown(o.path)}: ${parts.join(', ')}`;
       });
       return lines.length > 0 ? lines.join('\n') : 'no tracked data';
     }

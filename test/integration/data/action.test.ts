@@ -50,6 +50,17 @@ describe('actions/data', () => {
     expect(readFileSync(join(clone, 'data/foo'), 'utf8')).toBe('foo');
   });
 
+  it('a data name that looks like a workflow command or breaks a table reaches neither the runner nor the summary raw', async () => {
+    const root = tempDir('ws');
+    mkdirSync(join(root, '.git'));
+    const name = '::error::pwned|`x`';
+    writeFileSync(join(root, name), 'data');
+    const add = await runAction(root, { command: 'add', targets: name });
+    expect(add.outputs.md5).toBe('8d777f385d3dfec8815d20f7496026dc');
+    expect(add.stdout.split('\n').some((line) => line.startsWith('::error::pwned'))).toBe(false);
+    expect(add.summary).toContain('| `` ::error::pwned\\|`x` `` |');
+  });
+
   it('fails the step on a bad input, naming it', async () => {
     const root = tempDir('ws');
     const bad = await runAction(root, { command: 'push', jobs: 'lots' });

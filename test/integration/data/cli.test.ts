@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -239,14 +240,21 @@ describe('mlops data pull makes the workspace match the data, as dvc pull does',
     const clone = cloneOf(root);
     writeFileSync(join(clone, 'data.dvc'), v1);
     mkdirSync(join(clone, 'data/old'), { recursive: true });
-    writeFileSync(join(clone, 'data/old/x.txt.mlops-4242-17.tmp'), 'half of x');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(clone, `data/old/x.txt.mlops-${dead}-17.tmp`), 'half of x');
     writeFileSync(join(clone, 'data/bar'), 'bar'); // finished before the kill; the state database never saved it
-    const add = await mlops(clone, ['data', 'add', 'data']);
-    expect(add.code).toBe(2);
-    expect(add.log).toContain('targets: "data/old/x.txt.mlops-4242-17.tmp" is a file an interrupted pull was writing, not data');
     const pull = await mlops(clone, ['data', 'pull', '--remote', remote]);
     expect(pull.code, pull.log).toBe(0);
     expect(listFiles(join(clone, 'data'))).toEqual(['bar', 'foo', 'old/x.txt']);
+  });
+
+  it('a temporary file of a pull still running stops an add (it is not data yet)', async () => {
+    const root = workspace({ 'data/foo': 'foo' });
+    writeFileSync(join(root, `data/bar.mlops-${process.pid}-3.tmp`), 'half of bar'); // this process is alive
+    const add = await mlops(root, ['data', 'add', 'data']);
+    expect(add.code).toBe(2);
+    expect(add.log).toContain(`targets: "data/bar.mlops-${process.pid}-3.tmp" is a file a pull running now is writing, not data`);
+    expect(existsSync(join(root, 'data.dvc'))).toBe(false);
   });
 
   it('an object missing from the remote: exit 3, that output is not checked out, nothing is left half-written', async () => {
