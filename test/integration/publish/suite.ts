@@ -1,6 +1,6 @@
 // The publish behaviour every remote must show; run on the local-directory remote here and on the S3
 // servers (s3rver in `npm test`, radosgw in `npm run test:s3-real`) from test/integration/s3/.
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelCard } from '../../../src/model/card.ts';
@@ -52,6 +52,9 @@ export class RecordingRemote implements Remote {
 export function workspace(): string {
   const dir = tempDir('publish-ws');
   cpSync(FIXTURES, dir, { recursive: true });
+  // Stored under another name so that `mlops data push` with no targets in a clone of this repository does
+  // not take the fixture for a pointer file of the repository's own.
+  renameSync(join(dir, 'train.dvc.fixture'), join(dir, 'train.dvc'));
   return dir;
 }
 
