@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   publish: { summary: 'Publish a model directory as an immutable version with a model card', load: () => import('./commands/publish.ts') },
   bump: { summary: 'Set storageUri, image, canary and provenance in KServe manifests', load: () => import('./commands/bump.ts') },
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
+  rollout: { summary: 'After the GitOps merge, wait until the model serves (or say why not; revert PR on failure)', load: () => import('./commands/rollout.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
 };
 
@@ -30,7 +31,7 @@ export function topLevelHelp(): string {
     ...lines,
     '',
     'Run `mlops <command> --help` for the options of a command.',
-    'Exit codes: 0 success, 1 the check said no (gate failed), 2 bad input or usage, 3 could not complete (I/O, network).',
+    'Exit codes: 0 success, 1 the check said no (gate failed, rollout failed), 2 bad input or usage, 3 could not complete (I/O, network).',
   ].join('\n');
 }
 
