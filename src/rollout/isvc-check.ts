@@ -105,8 +105,10 @@ function knative(isvc: InferenceService, pods: Pod[], expected: InferenceService
       ? { name: 'traffic', ok: false, detail: `canaryTrafficPercent is 0: the spec sends no traffic to ${created ?? 'the new revision'}` }
       : { name: 'traffic', ok: ours && share === wanted, detail: ours ? `${share}% of traffic goes to ${created} (the spec asks for ${wanted}%)` : `waiting for a revision of this spec (the spec asks for ${wanted}% of traffic)` };
 
-  const serving = revision.ok ? ofCreated : [];
-  return { checks: [revision, traffic, podsCheck(serving, expected.storageUri, created ? `revision ${created}` : 'the new revision')], ...(ours && created ? { revision: created, created } : {}) };
+  const serving: Check = revision.ok
+    ? podsCheck(ofCreated, expected.storageUri, `revision ${created}`)
+    : { name: 'pods', ok: false, detail: ours ? `waiting for revision ${created} to be ready` : 'waiting for a revision of this spec' };
+  return { checks: [revision, traffic, serving], ...(ours && created ? { revision: created, created } : {}) };
 }
 
 function standard(pods: Pod[], deployments: Deployment[], expected: InferenceServiceExpectation): ModeResult {

@@ -10,7 +10,7 @@ import type { Remote } from '../storage/remote.ts';
 import type { RolloutOutcome } from './outcome.ts';
 import { checkRevertSettings, openRevertPullRequest, type RevertResult, type RevertSettings } from './revert.ts';
 import { requestFromSample, requestFromSignature, type SmokeRequest } from './sample.ts';
-import { checkSettings, type RolloutSettings } from './settings.ts';
+import { checkEndpoint, checkSettings, type RolloutSettings } from './settings.ts';
 import { verifyCluster } from './verify-cluster.ts';
 import { verifyEndpoint } from './verify-endpoint.ts';
 
@@ -55,6 +55,7 @@ export async function runRollout(settings: RolloutSettings, deps: RolloutDeps = 
   const logger = deps.logger ?? silentLogger;
   const env = deps.env ?? process.env;
   checkSettings(settings);
+  const endpoint = settings.endpoint ? checkEndpoint(settings.endpoint) : undefined;
   const storageUri = settings.storageUri ?? (settings.manifest ? await deployedStorageUri({ manifest: settings.manifest }, { cwd: settings.cwd }) : undefined);
   if (!storageUri) {
     throw settings.manifest
@@ -73,9 +74,9 @@ export async function runRollout(settings: RolloutSettings, deps: RolloutDeps = 
   let outcome: RolloutOutcome;
   if (settings.cluster === 'none') {
     if (!version) throw badInput('storage-uri', storageUri, 'names no published version (…/sha256-<16 hex>/) and has no readable model.json: the endpoint\'s version cannot be checked');
-    logger.info(`rollout: waiting up to ${settings.timeoutMs / 1000} s for ${settings.endpoint} to serve ${settings.name} ${version}`);
+    logger.info(`rollout: waiting up to ${settings.timeoutMs / 1000} s for ${endpoint} to serve ${settings.name} ${version}`);
     outcome = await verifyEndpoint(
-      { endpoint: settings.endpoint as string, name: settings.name, storageUri, version, timeoutMs: settings.timeoutMs, endpointExpectation: expectation, probeIntervalMs: settings.tuning?.probeIntervalMs, probeTimeoutMs: settings.tuning?.probeTimeoutMs },
+      { endpoint: endpoint as string, name: settings.name, storageUri, version, timeoutMs: settings.timeoutMs, endpointExpectation: expectation, probeIntervalMs: settings.tuning?.probeIntervalMs, probeTimeoutMs: settings.tuning?.probeTimeoutMs },
       { fetch: deps.fetch, now: deps.now, signal: deps.signal },
     );
   } else {
@@ -87,7 +88,7 @@ export async function runRollout(settings: RolloutSettings, deps: RolloutDeps = 
         name: settings.name,
         storageUri,
         ...(settings.application ? { application: { namespace: settings.argocdNamespace, name: settings.application, revision: settings.revision as string } } : {}),
-        ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+        ...(endpoint ? { endpoint } : {}),
         timeoutMs: settings.timeoutMs,
         endpointExpectation: { ...expectation, ...(version ? { version } : {}) },
         ...(settings.tuning ? { tuning: settings.tuning } : {}),
@@ -112,7 +113,7 @@ export async function runRollout(settings: RolloutSettings, deps: RolloutDeps = 
 /** @kubernetes/client-node loads only when a cluster is used (cluster: none never needs it). */
 async function kubeClient(settings: RolloutSettings, env: NodeJS.ProcessEnv): Promise<KubeClient> {
   const [{ loadKubeConfig }, { KubeClient }] = await Promise.all([import('../kube/config.ts'), import('../kube/client.ts')]);
-  return new KubeClient(loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env, cwd: settings.cwd }).config);
+  return new KubeClient(loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env, cwd: settings.cwd, ...(env.HOME ? { home: env.HOME } : {}) }).config);
 }
 
 /**

@@ -36,22 +36,22 @@ export async function verifyEndpoint(settings: EndpointRolloutSettings, deps: En
   const started = now();
   const deadline = started + settings.timeoutMs;
   const timeline = new Timeline(started, now);
-  const signal = AbortSignal.any([AbortSignal.timeout(settings.timeoutMs), ...(deps.signal ? [deps.signal] : [])]);
   const stopped = () => {
     if (deps.signal?.aborted) throw new Error('the rollout check was stopped before a verdict');
   };
   let interval = settings.probeIntervalMs ?? 1000;
   let checks: Check[] = [];
   let last: Probe | undefined;
-  let reached = false;
+  /** What the server last said: the reason at the deadline even if the very last probe was cut short. */
+  let lastAnswer: Check[] | undefined;
   while (true) {
     last = await probeEndpoint(
       { url: settings.endpoint, model: settings.name, protocol: 'v2' },
       { ...settings.endpointExpectation, version: settings.version, requireVersion: true },
-      { fetch: deps.fetch, timeoutMs: Math.max(1, Math.min(settings.probeTimeoutMs ?? 10_000, deadline - now())), signal },
+      { fetch: deps.fetch, timeoutMs: Math.max(250, Math.min(settings.probeTimeoutMs ?? 10_000, deadline - now())), ...(deps.signal ? { signal: deps.signal } : {}) },
     );
     stopped();
-    reached ||= last.reached;
+    if (last.reached) lastAnswer = last.checks;
     checks = last.reached ? last.checks : [{ name: 'endpoint', ok: false, detail: `cannot reach ${settings.endpoint}: ${last.error}` }, { name: 'inference', ok: false, detail: 'waiting for the endpoint' }];
     timeline.checks(checks);
     if (allOk(checks)) {
@@ -65,7 +65,8 @@ export async function verifyEndpoint(settings: EndpointRolloutSettings, deps: En
     stopped();
     interval = Math.min(interval * 1.5, 5000);
   }
-  if (!reached && last && !last.reached) throw new EndpointUnreachableError(`cannot reach ${settings.endpoint} within ${formatSeconds(settings.timeoutMs)}: ${last.error}`);
+  if (!lastAnswer && last && !last.reached) throw new EndpointUnreachableError(`cannot reach ${settings.endpoint} within ${formatSeconds(settings.timeoutMs)}: ${last.error}`);
+  if (lastAnswer) checks = lastAnswer;
   timeline.add('rollout', 'timed out');
   return {
     status: 'timeout',
