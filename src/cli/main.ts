@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import pkg from '../../package.json' with { type: 'json' };
 import { errorMessage, isUsageError } from '../errors.ts';
 import { stderrLogger } from '../log.ts';
 import { EXIT, type CliContext, type Command } from './command.ts';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
   rollout: { summary: 'After the GitOps merge, wait until the model serves (or say why not; revert PR on failure)', load: () => import('./commands/rollout.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
+  example: { summary: "The demo's example dataset and training program, to try the CLI in an empty folder", load: () => import('./commands/example.ts') },
 };
 
 const COMMON_OPTIONS = {
@@ -61,7 +63,7 @@ export async function main(argv: string[], ctx: Partial<CliContext> = {}): Promi
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version') {
-    context.out('mlops-actions 0.1.0');
+    context.out(`${pkg.name} ${pkg.version}`);
     return EXIT.ok;
   }
   const entry = COMMANDS[name];
