@@ -51,7 +51,7 @@ export function checkInferenceService(snapshot: InferenceServiceSnapshot, expect
   const result = mode === 'Knative' ? knative(isvc, pods, expected) : standard(pods, snapshot.deployments, expected);
   checks.push(...result.checks);
   const failure = specOk ? (kserveFailure(isvc, result.created) ?? podFailure(pods, expected.storageUri)) : undefined;
-  const url = isvc.status?.url ?? isvc.status?.address?.url;
+  const url = result.url ?? isvc.status?.url ?? isvc.status?.address?.url;
   return { checks, ...(failure ? { failure } : {}), ...(result.revision ? { revision: result.revision } : {}), ...(url ? { url } : {}) };
 }
 
@@ -70,6 +70,8 @@ interface ModeResult {
   revision?: string;
   /** Knative: the latest created revision when it was made for this spec. */
   created?: string;
+  /** Knative with tag routing: the new revision's own URL, so the smoke inference reaches it and not the previous one. */
+  url?: string;
 }
 
 function knative(isvc: InferenceService, pods: Pod[], expected: InferenceServiceExpectation): ModeResult {
@@ -108,7 +110,8 @@ function knative(isvc: InferenceService, pods: Pod[], expected: InferenceService
   const serving: Check = revision.ok
     ? podsCheck(ofCreated, expected.storageUri, `revision ${created}`)
     : { name: 'pods', ok: false, detail: ours ? `waiting for revision ${created} to be ready` : 'waiting for a revision of this spec' };
-  return { checks: [revision, traffic, serving], ...(ours && created ? { revision: created, created } : {}) };
+  const tagged = ours && canary !== undefined ? predictor.traffic?.find((t) => t.revisionName === created && t.url)?.url : undefined;
+  return { checks: [revision, traffic, serving], ...(ours && created ? { revision: created, created } : {}), ...(tagged ? { url: tagged } : {}) };
 }
 
 function standard(pods: Pod[], deployments: Deployment[], expected: InferenceServiceExpectation): ModeResult {

@@ -114,6 +114,9 @@ describe('checkInferenceService, Knative mode', () => {
     ];
     const canary = (p: number, traffic = split) => checkInferenceService({ isvc: isvc(NEW, knative('churn-predictor-00002', 'churn-predictor-00002', traffic, 'churn-predictor-00001'), { predictor: { canaryTrafficPercent: p, model: { storageUri: NEW } } }), pods: [pod('p2', NEW, rev('churn-predictor-00002'))], deployments: [] }, expected).checks.find((c) => c.name === 'traffic');
     expect(canary(25)).toEqual({ name: 'traffic', ok: true, detail: '25% of traffic goes to churn-predictor-00002 (the spec asks for 25%)' });
+    // With tag routing, the smoke inference goes to the canary's own URL.
+    const tagged = [{ ...split[0]!, url: 'http://latest-churn-predictor.ml.example.com' }, split[1]!];
+    expect(checkInferenceService({ isvc: isvc(NEW, knative('churn-predictor-00002', 'churn-predictor-00002', tagged, 'churn-predictor-00001'), { predictor: { canaryTrafficPercent: 25, model: { storageUri: NEW } } }), pods: [pod('p2', NEW, rev('churn-predictor-00002'))], deployments: [] }, expected).url).toBe('http://latest-churn-predictor.ml.example.com');
     expect(canary(50)).toEqual({ name: 'traffic', ok: false, detail: '25% of traffic goes to churn-predictor-00002 (the spec asks for 50%)' });
     expect(canary(0, [{ ...split[0]!, percent: 0 }, { ...split[1]!, percent: 100 }])?.ok).toBe(false);
   });
