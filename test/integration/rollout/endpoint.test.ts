@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeEndpoint } from '../../../src/rollout/endpoint.ts';
 import { requestFromSignature } from '../../../src/rollout/sample.ts';
@@ -59,8 +59,14 @@ describe('probeEndpoint', () => {
       hostile.closeAllConnections();
       await new Promise((r) => hostile.close(r));
     }
-    // Closed now: nothing listens there.
-    const refused = await probeEndpoint({ url, model: 'churn', protocol: 'v2' }, { requireVersion: false });
+    // A port nothing listens on (taken, then freed).
+    const port = await new Promise<number>((resolve) => {
+      const s = createNetServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const refused = await probeEndpoint({ url: `http://127.0.0.1:${port}`, model: 'churn', protocol: 'v2' }, { requireVersion: false });
     expect(refused).toMatchObject({ reached: false, error: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/v2\/models\/churn\/ready: .*ECONNREFUSED/) });
   });
 });
