@@ -2,6 +2,7 @@ import { runGate, type GateDeps } from '../../gates/run.ts';
 import { productionBaseline } from '../../model/production-baseline.ts';
 import { openRemote } from '../../storage/open-remote.ts';
 import { renderGateReport } from '../../report/gate-report.ts';
+import { readLegParams } from '../../report/params-table.ts';
 import { EXIT, type CliContext, type Command, type ParsedArgs } from '../command.ts';
 
 export const DEFAULT_RULES = '.mlops/gates.yml';
@@ -52,7 +53,7 @@ export async function runGateCommand(args: ParsedArgs, ctx: CliContext, extra: O
   if (args.values.json) {
     ctx.out(JSON.stringify(result, null, 2));
   } else {
-    ctx.out(renderGateReport(result, { rules }));
+    ctx.out(renderGateReport(result, { rules, legParams: await readLegParams(result.legs, ctx.cwd) }));
   }
   return result.passed ? EXIT.ok : EXIT.no;
 }
