@@ -38,7 +38,6 @@ await runAction(async () => {
       context: stringInput('context'),
       sample: stringInput('sample'),
       modelCard: stringInput('model-card'),
-      s3Endpoint,
       onFailure,
       revert:
         onFailure === 'revert-pr'

@@ -163,9 +163,11 @@ function storageUriIn(text: string, where: string): string | undefined {
 }
 
 function revertBody(settings: RevertSettings, content: RevertContent, restored: string): string {
-  const revision = /^[0-9a-f]{40}$/.test(settings.revision) && resolveRepository(settings.repository, settings.serverUrl).github
-    ? link(short(settings.revision), `${settings.serverUrl.replace(/\/$/, '')}/${settings.repository}/commit/${settings.revision}`)
-    : code(short(settings.revision));
+  const github = resolveRepository(settings.repository, settings.serverUrl).github;
+  const revision =
+    github && /^[0-9a-f]{40}$/.test(settings.revision)
+      ? link(short(settings.revision), `${settings.serverUrl.replace(/\/$/, '')}/${github.owner}/${github.repo}/commit/${settings.revision}`)
+      : code(short(settings.revision));
   const parts = [
     `## Revert ${escapeHtml(settings.model)} in ${escapeHtml(settings.environment)}`,
     `The rollout of ${code(settings.failedStorageUri)}, merged in ${revision}, **${content.status === 'failed' ? 'failed' : 'timed out'}**:`,

@@ -27,8 +27,6 @@ export interface RolloutSettings {
   sample?: string | undefined;
   /** The version's model.json, when it cannot be read from the storage URI. */
   modelCard?: string | undefined;
-  /** S3-compatible endpoint for reading model.json from an s3:// storage URI. */
-  s3Endpoint?: string | undefined;
   onFailure: OnFailure;
   /** Needed with on-failure: revert-pr. */
   revert?: RevertOptions | undefined;

