@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   bump: { summary: 'Set storageUri, image, canary and provenance in KServe manifests', load: () => import('./commands/bump.ts') },
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
   serve: { summary: 'Serve a published model version over the Open Inference Protocol (v2) and KServe v1', load: () => import('./commands/serve.ts') },
+  rollout: { summary: 'After the GitOps merge, wait until the model serves (or say why not; revert PR on failure)', load: () => import('./commands/rollout.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
   example: { summary: "The demo's example dataset and training program, to try the CLI in an empty folder", load: () => import('./commands/example.ts') },
 };
@@ -34,7 +35,7 @@ export function topLevelHelp(): string {
     ...lines,
     '',
     'Run `mlops <command> --help` for the options of a command.',
-    'Exit codes: 0 success, 1 the check said no (gate failed), 2 bad input or usage, 3 could not complete (I/O, network).',
+    'Exit codes: 0 success, 1 the check said no (gate failed, rollout failed), 2 bad input or usage, 3 could not complete (I/O, network).',
   ].join('\n');
 }
 

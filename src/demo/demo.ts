@@ -18,6 +18,7 @@ import { runTraining, trainSettings } from '../train/index.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 import { commitProject } from './project-repo.ts';
 import { runSweepStep } from './sweep-step.ts';
+import { rolloutStepSummary, runRolloutStep, type RolloutStepResult } from './rollout-step.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = 'churn';
@@ -73,6 +74,8 @@ export interface DemoResult {
   merged: boolean;
   /** The version production served before this run (the gate's baseline), if any. */
   production?: string;
+  /** After the merge: the merged version served by mlops serve and verified by mlops rollout --cluster none. */
+  rollout?: RolloutStepResult;
   paths: { project: string; dataRemote: string; modelStore: string; gitops: string; prFile: string; gateReport: string };
   seconds: number;
 }
@@ -236,6 +239,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     await mergeBranch(paths.gitops, pr.branch, pr.commit, pr.baseCommit, env);
     result.merged = true;
     logger.info(`      merged ${pr.branch} into main: production now serves ${version} (what a reviewer's merge and ArgoCD's sync would do)`);
+    result.rollout = await runRolloutStep({ gitops: paths.gitops, manifest: MANIFEST, modelStore: paths.modelStore, bucket: DEMO_BUCKET, model: MODEL, env, logger });
   }
   return finish();
 }
@@ -254,6 +258,7 @@ export function demoSummary(r: DemoResult, cwd: string): string {
   if (r.pullRequest) {
     lines.push(`  pull request ${r.pullRequest.operation}: ${r.pullRequest.branch} -> ${r.pullRequest.base}${r.merged ? ', merged (production updated)' : ''}`);
   }
+  lines.push(...rolloutStepSummary(r.rollout, cwd));
   lines.push(
     '',
     'Where everything is:',

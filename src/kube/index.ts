@@ -15,3 +15,6 @@ export { KubeApiError, KubeUnreachableError, isNotFound } from './errors.ts';
 export { Reflector, type ReflectorEvent, type ReflectorOptions, type RelistReason } from './reflector.ts';
 export { Applications, Deployments, Events, InferenceServices, Jobs, Nodes, Pods, ReplicaSets, resourcePath, resourceType, type PathParts, type ResourceType } from './resources.ts';
 export type { Condition, ContainerState, ContainerStatus, Deployment, KubeObject, KubeStatus, ObjectList, ObjectMeta, Pod } from './types.ts';
+export { deploymentMode, findCondition, ISVC_LABEL, KNATIVE_REVISION_LABEL, predictorStorageUri, SOURCE_URI_ANNOTATION } from './kserve.ts';
+export type { ComponentStatus, DeploymentMode, InferenceService, ModelStatus, TrafficTarget } from './kserve.ts';
+export { REFRESH_ANNOTATION, type Application } from './argocd.ts';

@@ -31,6 +31,7 @@ export const command: Command = {
     } else {
       ctx.out(demoSummary(result, ctx.cwd));
     }
-    return result.gate.passed ? EXIT.ok : EXIT.no;
+    // A "no" from the gate or from the rollout check of the merged version.
+    return result.gate.passed && (result.rollout === undefined || result.rollout.rollout.status === 'serving') ? EXIT.ok : EXIT.no;
   },
 };

@@ -1,7 +1,11 @@
 import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { KubeApiError, KubeClient, loadKubeConfig, Pods, resourceType, type KubeObject, type WatchEnd, type WatchEvent } from '../../../src/kube/index.ts';
 import { startKubeApi, type KubeApi, type Obj } from '../../helpers/kube-api.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 /** The Kubernetes API stand-in's own behaviour, through @kubernetes/client-node over HTTPS. */
 
@@ -243,6 +247,18 @@ describe('Kubernetes API stand-in: writes', () => {
     expect(read.spec.predictor.model.storageUri).toBe('s3://models/churn/sha256-0000000000000000/');
     const pods = await objects.list('v1', 'Pod', 'ml');
     expect(pods.items).toEqual([]);
+  });
+
+  it('authenticates through a kubeconfig exec credential plugin (how templates/workflows/rollout.yml passes the GitHub OIDC token)', async () => {
+    const dir = tempDir('kube-exec');
+    const plugin = join(dir, 'credential');
+    writeFileSync(plugin, `#!/bin/sh\nprintf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${api.token}"}}'\n`, { mode: 0o700 });
+    const config = parse(api.kubeconfig);
+    config.users = [{ name: 'stand-in', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } }];
+    writeFileSync(join(dir, 'kubeconfig'), stringify(config));
+    const viaExec = new KubeClient(loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') }).config);
+    api.create(isvc('exec'));
+    expect((await viaExec.get<Obj & KubeObject>(ISVC, 'ml', 'exec'))?.metadata.name).toBe('exec');
   });
 
   it('create is 409 when the name exists, replace is 409 on a stale resourceVersion, a wrong token is 401', async () => {

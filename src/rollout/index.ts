@@ -1,0 +1,12 @@
+export { runRollout, versionOf, type RolloutDeps, type RolloutResult } from './run.ts';
+export { checkSettings, parseDuration, type ClusterMode, type OnFailure, type RevertOptions, type RolloutSettings } from './settings.ts';
+export { rolloutSummary, type RolloutReport } from './report.ts';
+export { EndpointUnreachableError, verifyCluster, type ClusterRolloutSettings, type ClusterTuning } from './verify-cluster.ts';
+export { verifyEndpoint, type EndpointRolloutSettings } from './verify-endpoint.ts';
+export { probeEndpoint, type EndpointTarget, type Probe, type Protocol } from './endpoint.ts';
+export { checkApplication, sameRevision } from './argocd-check.ts';
+export { checkInferenceService } from './isvc-check.ts';
+export { openRevertPullRequest, revertBranch, type RevertResult, type RevertSettings } from './revert.ts';
+export type { Check } from './check.ts';
+export type { RolloutOutcome, RolloutStatus } from './outcome.ts';
+export type { TimelineEntry } from './timeline.ts';
