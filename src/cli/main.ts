@@ -12,6 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   publish: { summary: 'Publish a model directory as an immutable version with a model card', load: () => import('./commands/publish.ts') },
   bump: { summary: 'Set storageUri, image, canary and provenance in KServe manifests', load: () => import('./commands/bump.ts') },
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
+  profile: { summary: 'Write the reference profile (profile.json) of training data, for drift', load: () => import('./commands/profile.ts') },
+  drift: { summary: 'Compare production inputs and predictions with the reference profile; retrain on drift', load: () => import('./commands/drift.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
 };
 

@@ -26,8 +26,8 @@ export function sortFloat64(values: Float64Array): Float64Array {
     counts[131072 + (hi & 0xffff)]!++;
     counts[196608 + (hi >>> 16)]!++;
   }
-  let from = keys;
-  let to = spare;
+  let from: Uint32Array = keys;
+  let to: Uint32Array = spare;
   for (let pass = 0; pass < 4; pass++) {
     const base = pass * 65536;
     let sum = 0;
