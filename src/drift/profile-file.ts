@@ -1,12 +1,11 @@
 /** `mlops profile`: a reference profile from a training table (CSV or JSON Lines), optionally with the model's outputs. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { UsageError, badInput } from '../errors.ts';
 import { readTable } from '../evaluate/table.ts';
 import type { OnnxRuntime } from '../evaluate/onnxruntime-loader.ts';
 import type { Logger } from '../log.ts';
 import { modelOutputs } from './model-outputs.ts';
 import { buildProfile, serializeProfile, type ColumnInput, type Profile } from './profile.ts';
+import { writeFileAtomic } from './write-file.ts';
 
 export interface ProfileSettings {
   /** Training table: CSV with a header, or JSON Lines (.jsonl/.ndjson). */
@@ -32,18 +31,6 @@ export const DEFAULT_PROFILE_OUT = 'profile.json';
 export function nameList(values: readonly string[] | string | undefined): string[] {
   const list = typeof values === 'string' ? [values] : (values ?? []);
   return list.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
-}
-
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.mlops-${process.pid}-${Date.now()}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
 }
 
 export async function profileFromFile(settings: ProfileSettings, deps: { logger: Logger; ort?: OnnxRuntime }): Promise<Profile> {

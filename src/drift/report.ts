@@ -80,7 +80,7 @@ function notes(r: DriftResult): string[] {
 
 /** Mermaid strings cannot hold a double quote, a backtick or a line break. */
 function quote(text: string, max = 40): string {
-  const clean = text.replace(/["\r\n`\\]/g, "'");
+  const clean = text.replace(/["\r\n`\\]/g, "'").replace(/[<>&]/g, ' ');
   return `"${clean.length > max ? `${clean.slice(0, max - 1)}…` : clean}"`;
 }
 

@@ -174,7 +174,7 @@ export async function loadDriftRules(input: string | undefined, cwd: string): Pr
     text = await readFile(resolve(cwd, file), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      if (!value) return defaultRules();
+      if (!value || value === DEFAULT_RULES_FILE) return defaultRules();
       throw new UsageError(`rules: ${JSON.stringify(value)} does not exist; create it (see the rules in actions/drift/README.md) or pass inline YAML`);
     }
     throw error;
@@ -189,7 +189,8 @@ export function columnRules(rules: DriftRules, profile: Profile): Map<string, Co
   const names = columns.map(({ c }) => c.name);
   for (const name of rules.features.keys()) {
     if (!names.includes(name)) {
-      const guess = closest(name, names);
+      const prefixed = names.filter((n) => n.startsWith(name) || name.startsWith(n));
+      const guess = closest(name, names) ?? (prefixed.length === 1 ? prefixed[0] : undefined);
       throw new UsageError(`${rules.source}: key "features.${name}" names no feature or output of the profile${guess ? `; did you mean "${guess}"?` : ''} (the profile has ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`);
     }
   }

@@ -10,6 +10,7 @@ import { checkDrift, type ColumnResult, type CheckResult } from './check.ts';
 import { FORMATS, readCurrent, type Format, type RecordStats, type SourceSummary } from './read/index.ts';
 import { loadReference, type Reference } from './reference.ts';
 import { loadDriftRules, type DriftRules } from './rules.ts';
+import { logSafe } from './write-file.ts';
 
 export interface DriftSettings {
   profile: string;
@@ -30,6 +31,8 @@ export interface RawDriftOptions {
   format?: string;
   since?: string;
   until?: string;
+  /** The last complete window of this length (1h, 24h, 7d), aligned to UTC; instead of since/until. */
+  window?: string;
   rules?: string;
   endpoint?: string;
 }
@@ -69,14 +72,28 @@ function isoTime(name: string, text: string | undefined): number | undefined {
   return t;
 }
 
-export function driftSettings(raw: RawDriftOptions, cwd: string): DriftSettings {
+/** `90m`, `1h`, `24h`, `7d` → milliseconds. */
+export function windowLength(text: string): number {
+  const m = /^(\d+)\s*(m|h|d)$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'] : 0;
+  if (!(ms > 0) || ms > 366 * 86_400_000) throw badInput('window', text, 'must be a duration such as 1h, 24h or 7d (the last complete one, aligned to UTC)');
+  return ms;
+}
+
+export function driftSettings(raw: RawDriftOptions, cwd: string, now = Date.now()): DriftSettings {
   if (!raw.profile?.trim()) throw badInput('profile', raw.profile ?? '', 'is required: a profile.json, or the storage URI of a published version');
   const current = (raw.current ?? []).map((c) => c.trim()).filter(Boolean);
   if (current.length === 0) throw badInput('current', '', 'is required: a CSV or JSON Lines file, a folder of them, or an s3:// prefix of payload logs');
   const format = (raw.format?.trim() || 'auto') as Format;
   if (!(FORMATS as readonly string[]).includes(format)) throw badInput('format', raw.format, `must be one of ${FORMATS.join(', ')}`);
-  const since = isoTime('since', raw.since);
-  const until = isoTime('until', raw.until);
+  let since = isoTime('since', raw.since);
+  let until = isoTime('until', raw.until);
+  if (raw.window?.trim()) {
+    if (since !== undefined || until !== undefined) throw badInput('window', raw.window, 'cannot be combined with since/until: give one or the other');
+    const length = windowLength(raw.window);
+    until = Math.floor(now / length) * length;
+    since = until - length;
+  }
   if (since !== undefined && until !== undefined && since >= until) throw badInput('until', raw.until, `must be after since (${raw.since})`);
   return {
     profile: raw.profile.trim(),
@@ -110,8 +127,8 @@ export async function runDrift(settings: DriftSettings, deps: DriftDeps): Promis
     reference.card?.signature,
     { logger: deps.logger },
   );
-  for (const example of read.records.examples) deps.logger.warning(`malformed record skipped: ${example.where}${example.id ? ` (id ${JSON.stringify(example.id)})` : ''}: ${example.reason}`);
-  for (const [column, n] of read.data.badCells) deps.logger.warning(`${n} value(s) of ${JSON.stringify(column)} are not numbers: counted as missing`);
+  for (const example of read.records.examples) deps.logger.warning(logSafe(`malformed record skipped: ${example.where}${example.id ? ` (id ${JSON.stringify(example.id)})` : ''}: ${example.reason}`));
+  for (const [column, n] of read.data.badCells) deps.logger.warning(logSafe(`${n} value(s) of ${JSON.stringify(column)} are not numbers: counted as missing`));
   const check = checkDrift(reference.profile, read.data, rules);
   const first = iso(read.data.first);
   const last = iso(read.data.last);

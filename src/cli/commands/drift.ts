@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../../drift/profile-file.ts';
+import { writeFileAtomic } from '../../drift/write-file.ts';
 import { renderDriftReport } from '../../drift/report.ts';
 import { closeTheLoop, type RetrainOutcome } from '../../drift/retrain.ts';
 import { DEFAULT_RULES_FILE } from '../../drift/rules.ts';
@@ -31,7 +31,7 @@ export function parseRepository(value: string | undefined): { owner: string; rep
 export const command: Command = {
   summary: 'Compare production inputs and predictions with the reference profile; report, and start the retrain on drift',
   usage: [
-    'drift --profile <profile.json|storage-uri> --current <file|dir|s3://prefix>... [--format auto|csv|jsonl|kserve] [--since T] [--until T] [--rules FILE] [--fail-on-drift] [--json]',
+    'drift --profile <profile.json|storage-uri> --current <file|dir|s3://prefix>... [--format auto|csv|jsonl|kserve] [--since T] [--until T | --window 1h] [--rules FILE] [--fail-on-drift] [--json]',
     'drift … [--repository owner/repo] [--issue] [--dispatch retrain.yml --ref main | --event-type retrain] [--dispatch-out FILE]',
   ],
   options: {
@@ -41,6 +41,7 @@ export const command: Command = {
     format: { type: 'string' },
     since: { type: 'string' },
     until: { type: 'string' },
+    window: { type: 'string' },
     rules: { type: 'string' },
     endpoint: { type: 'string' },
     'fail-on-drift': { type: 'boolean' },
@@ -61,6 +62,7 @@ export const command: Command = {
     ['--current <path|s3://…>', 'The window: CSV, JSON Lines, KServe payload logs; a file, a folder or an S3 prefix; repeatable'],
     ['--format F', 'auto (default: by name and content), csv, jsonl or kserve'],
     ['--since / --until T', 'ISO 8601 times: only records from since (inclusive) to until (exclusive)'],
+    ['--window 1h|24h|7d', 'Instead of since/until: the last complete window of this length, aligned to UTC'],
     ['--rules <file|yaml>', `Drift rules (default ${DEFAULT_RULES_FILE} when it exists, else PSI > 0.2 / chi2 p < 0.01)`],
     ['--endpoint URL', 'S3-compatible endpoint for s3:// inputs'],
     ['--fail-on-drift', 'Exit 1 on dataset drift (default: exit 0 and say so)'],
@@ -83,6 +85,7 @@ export const command: Command = {
         format: str(values.format),
         since: str(values.since),
         until: str(values.until),
+        window: str(values.window),
         rules: str(values.rules),
         endpoint: str(values.endpoint),
       },

@@ -107,7 +107,7 @@ export async function readCurrent(settings: ReadSettings, profile: Profile, sign
       ...(settings.credentials && { credentials: settings.credentials }),
     });
     try {
-      if (list.sources.length === 0) deps.logger.warning(`current: ${input} holds no files or objects${settings.window.since !== undefined ? ' written in the window' : ''}`);
+      if (list.sources.length === 0) deps.logger.warning(`current: ${JSON.stringify(input)} holds no files or objects${settings.window.since !== undefined ? ' written in the window' : ''}`);
       for (const source of list.sources) {
         const peeked = await peek(source);
         if (!peeked) continue;

@@ -7,7 +7,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { UsageError, badInput } from '../../errors.ts';
+import { badInput } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { S3Remote, parseS3Url } from '../../storage/s3-remote.ts';
 
@@ -49,7 +49,7 @@ async function walk(root: string, logger: Logger): Promise<string[]> {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) pending.push(path);
       else if (entry.isFile()) files.push(path);
-      else logger.warning(`current: skipping ${JSON.stringify(relative(root, path))}: not a regular file (symlinks are not followed)`);
+      else logger.warning(`current: skipping ${JSON.stringify(relative(root, path))}: not a regular file (symlinks are not followed)`.replace(/[\u0000-\u001f]/g, ' '));
     }
   }
   return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -129,7 +129,7 @@ export async function readWhole(source: Source, limit: number): Promise<Buffer> 
   let size = 0;
   for await (const chunk of source.open()) {
     size += chunk.length;
-    if (size > limit) throw new UsageError(`current: ${source.name} is a single JSON document larger than ${limit >> 20} MB; write payload records as JSON Lines instead`);
+    if (size > limit) throw new Error(`current: ${JSON.stringify(source.name)} is a single JSON document larger than ${limit >> 20} MB; write payload records as JSON Lines instead`);
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
   }
   return Buffer.concat(parts);
