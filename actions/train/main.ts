@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import type { ArtifactUploader } from '../../src/train/artifact.ts';
@@ -30,6 +31,10 @@ await runAction(async () => {
       matrix: stringInput('matrix'),
       seed: stringInput('seed'),
       timeout: stringInput('timeout'),
+      'profile-data': stringInput('profile-data'),
+      'profile-label': stringInput('profile-label'),
+      'profile-categorical': stringInput('profile-categorical'),
+      profile: stringInput('profile'),
     },
     process.cwd(),
     process.env,
@@ -49,6 +54,7 @@ await runAction(async () => {
   core.setOutput('artifact-name', result.artifactName);
   core.setOutput('artifact-id', result.artifact?.id ?? '');
   core.setOutput('leg', result.record.leg);
+  core.setOutput('profile', settings.profile ? resolve(settings.workingDirectory, settings.profile.out) : '');
   const r = result.record;
   await core.summary
     .addHeading(`Training: ${r.model} / ${r.leg}`, 3)

@@ -1,11 +1,12 @@
 import { basename, resolve } from 'node:path';
 import { badInput } from '../errors.ts';
+import { trainingProfileOptions, type RawTrainingProfile } from '../drift/training-profile.ts';
 import { parseCommand } from './command-line.ts';
 import { legFromMatrix } from './record.ts';
 import type { TrainSettings } from './train.ts';
 
 /** Raw option/input strings, the same names in the CLI and the action. */
-export interface RawTrainOptions {
+export interface RawTrainOptions extends RawTrainingProfile {
   /** One line or a YAML list (action); the CLI passes `argv` instead. */
   command?: string;
   argv?: string[];
@@ -70,5 +71,6 @@ export function trainSettings(raw: RawTrainOptions, cwd: string, env: NodeJS.Pro
     seed: Number(seedText),
     timeoutMs: parseDuration(raw.timeout?.trim() || TRAIN_DEFAULTS.timeout),
     protectOutput,
+    profile: trainingProfileOptions(raw, raw['model-dir']?.trim() || TRAIN_DEFAULTS.modelDir),
   };
 }

@@ -4,6 +4,7 @@ import { UsageError, badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMetricsFile } from '../metrics/read.ts';
 import { onnxProblem } from '../onnx/check.ts';
+import { writeTrainingProfile, type TrainingProfile } from '../drift/training-profile.ts';
 import type { ArtifactUploader, UploadResult } from './artifact.ts';
 import { runProcess } from './process.ts';
 import {
@@ -38,6 +39,8 @@ export interface TrainSettings {
   timeoutMs: number;
   /** Wrap the program's output in a stop-commands block (in GitHub Actions). */
   protectOutput: boolean;
+  /** Write the reference profile of the training data beside the model (drift). */
+  profile?: TrainingProfile;
 }
 
 export interface TrainDeps {
@@ -140,7 +143,8 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   await readMetricsFile(metricsPath, `metrics: ${settings.metrics}`);
 
   const { file: paramsFile, params } = readParams(cwd);
-  const outputs = [...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : [])];
+  const profile = await writeTrainingProfile(settings.profile, { cwd, workspace: settings.workspace, modelDir, modelFiles, logger: deps.logger });
+  const outputs = [...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : []), ...(profile ? [profile] : [])];
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     model: settings.model,

@@ -27,6 +27,10 @@ export const command: Command = {
     seed: { type: 'string' },
     timeout: { type: 'string' },
     'artifact-dir': { type: 'string' },
+    'profile-data': { type: 'string' },
+    'profile-label': { type: 'string' },
+    'profile-categorical': { type: 'string' },
+    profile: { type: 'string' },
   },
   help: [
     ['-- <command…>', 'The training program and its arguments, run without a shell'],
@@ -42,6 +46,10 @@ export const command: Command = {
     ['--seed N', `MLOPS_SEED and PYTHONHASHSEED for the command (default: ${TRAIN_DEFAULTS.seed})`],
     ['--timeout DURATION', `Kill the command's process group after this long: 90s, 30m, 2h (default: ${TRAIN_DEFAULTS.timeout})`],
     ['--artifact-dir DIR', `Local folder receiving the artifact mlops-<model>-<leg>/ (default: ${DEFAULT_ARTIFACT_DIR})`],
+    ['--profile-data FILE', 'Also write the reference profile of this training data (and the model’s outputs) for drift'],
+    ['--profile-label NAME', 'The label column of --profile-data (default: label, when there is one)'],
+    ['--profile-categorical A,B', 'Columns of --profile-data to profile as categories even when they hold numbers'],
+    ['--profile FILE', 'Where to write the profile, beside the model directory (default: profile.json)'],
   ],
   async run({ values, positionals }, ctx) {
     const settings = trainSettings(
@@ -58,6 +66,10 @@ export const command: Command = {
         matrix: str(values.matrix),
         seed: str(values.seed),
         timeout: str(values.timeout),
+        'profile-data': str(values['profile-data']),
+        'profile-label': str(values['profile-label']),
+        'profile-categorical': str(values['profile-categorical']),
+        profile: str(values.profile),
       },
       ctx.cwd,
       ctx.env,
