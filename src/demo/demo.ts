@@ -15,6 +15,7 @@ import { publishModel, type PublishResult } from '../model/publish.ts';
 import { renderGateReport } from '../report/index.ts';
 import { LocalRemote } from '../storage/local-remote.ts';
 import { runTraining, trainSettings } from '../train/index.ts';
+import { driftSummaryLines, runDriftStep, type DriftStepResult } from './drift-step.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,6 +72,8 @@ export interface DemoResult {
   merged: boolean;
   /** The version production served before this run (the gate's baseline), if any. */
   production?: string;
+  /** The last step: shifted traffic to production, drift on its payload logs, the retrain dispatch. */
+  drift?: DriftStepResult;
   paths: { project: string; dataRemote: string; modelStore: string; gitops: string; prFile: string; gateReport: string };
   seconds: number;
 }
@@ -138,7 +141,12 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     logger.info(`[run ${runNumber}] 2/6 train: leg ${leg.name}`);
     await rm(join(paths.project, dir), { recursive: true, force: true });
     const argv = [...leg.argv, '--train', 'data/train.csv', '--holdout', 'data/holdout.csv', '--schema', 'data/schema.json', '--model-dir', `${dir}/model`, '--metrics', `${dir}/train-metrics.json`, '--params', `${dir}/params.yaml`];
-    const settings = trainSettings({ argv, 'model-dir': `${dir}/model`, metrics: `${dir}/train-metrics.json`, 'run-json': `${dir}/run.json`, model: MODEL, leg: leg.name, timeout: '5m' }, paths.project, env, false);
+    const settings = trainSettings(
+      { argv, 'model-dir': `${dir}/model`, metrics: `${dir}/train-metrics.json`, 'run-json': `${dir}/run.json`, model: MODEL, leg: leg.name, timeout: '5m', 'profile-data': 'data/train.csv', 'profile-categorical': 'contract,payment_method,internet_service', profile: `${dir}/profile.json` },
+      paths.project,
+      env,
+      false,
+    );
     await runTraining(settings, { logger, env, write: () => {} });
 
     // 3. Evaluate independently with onnxruntime on the holdout: the gate trusts these numbers.
@@ -189,7 +197,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   if (!best) throw new Error('no leg to publish');
   logger.info(`[run ${runNumber}] 5/6 publish: best leg ${best.name} to ${paths.modelStore}`);
   result.published = await publishModel(
-    { modelDir: `${best.dir}/model`, name: MODEL, metrics: `${best.dir}/metrics.json`, runJson: `${best.dir}/run.json`, dvcFiles: ['data.dvc'], leg: best.name },
+    { modelDir: `${best.dir}/model`, name: MODEL, metrics: `${best.dir}/metrics.json`, runJson: `${best.dir}/run.json`, dvcFiles: ['data.dvc'], leg: best.name, profile: `${best.dir}/profile.json` },
     { remote: new LocalRemote(paths.modelStore), logger, cwd: paths.project, env },
   );
   const version = result.published.version;
@@ -224,6 +232,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     result.merged = true;
     logger.info(`      merged ${pr.branch} into main: production now serves ${version} (what a reviewer's merge and ArgoCD's sync would do)`);
   }
+  result.drift = await runDriftStep({ workdir, modelStore: paths.modelStore, model: MODEL, version: result.merged ? version : production, run: runNumber }, { logger });
   return finish();
 }
 
@@ -241,6 +250,8 @@ export function demoSummary(r: DemoResult, cwd: string): string {
   if (r.pullRequest) {
     lines.push(`  pull request ${r.pullRequest.operation}: ${r.pullRequest.branch} -> ${r.pullRequest.base}${r.merged ? ', merged (production updated)' : ''}`);
   }
+  const drift = driftSummaryLines(r.drift, rel);
+  lines.push(...drift.status);
   lines.push(
     '',
     'Where everything is:',
@@ -250,6 +261,7 @@ export function demoSummary(r: DemoResult, cwd: string): string {
     `  GitOps repository (bare)   ${rel(r.paths.gitops)}   git --git-dir ${rel(r.paths.gitops)} log --oneline --all`,
     `  data remote (DVC)          ${rel(r.paths.dataRemote)}`,
     `  model store (${DEMO_BUCKET}) ${rel(r.paths.modelStore)}/models`,
+    ...drift.paths,
     '',
     r.run === 1 ? 'Run it again: the next model is gated against this one as production, and the PR is updated.' : 'Start over with --fresh.',
   );

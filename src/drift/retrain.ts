@@ -85,7 +85,8 @@ export async function closeTheLoop(client: GitHubClient | undefined, result: Dri
         dispatch = { status: 'dispatched', request, ...(outcome.runUrl && { runUrl: outcome.runUrl }), detail: outcome.runUrl ? `run ${outcome.runUrl}` : 'dispatched (GitHub returned no run details)' };
         records.push({ window: key, ...(outcome.runUrl && { run: outcome.runUrl }) });
       }
-      logger.info(`retrain ${dispatch.status}: ${target.kind === 'workflow' ? target.workflow : target.eventType} for window ${key}${dispatch.runUrl ? ` (${dispatch.runUrl})` : ''}`);
+      const what = target.kind === 'workflow' ? target.workflow : `repository_dispatch ${target.eventType}`;
+      logger.info(`retrain ${dispatch.status === 'written' ? 'dispatch written, not sent' : 'dispatched'}: ${what} for window ${key}${dispatch.runUrl ? ` (${dispatch.runUrl})` : ''}`);
     }
   }
   let issue: IssueResult | undefined;

@@ -48,6 +48,17 @@ export function dispatchRequest(repo: RepoRef, target: DispatchTarget, inputs: R
   return { route: REPOSITORY_DISPATCH, params: { owner: repo.owner, repo: repo.repo, event_type: target.eventType, client_payload: inputs } };
 }
 
+/** The request as GitHub receives it (method, path, JSON body): what --dispatch-out and the demo write. */
+export function describeDispatch(request: DispatchRequest): { method: string; path: string; body: Record<string, unknown> } {
+  const [method, template] = request.route.split(' ') as [string, string];
+  const used = new Set<string>();
+  const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    used.add(name);
+    return encodeURIComponent(String(request.params[name]));
+  });
+  return { method, path, body: Object.fromEntries(Object.entries(request.params).filter(([k]) => !used.has(k))) };
+}
+
 function githubMessage(error: unknown): string {
   const data = (error as { response?: { data?: { message?: unknown; errors?: unknown } } }).response?.data;
   const message = typeof data?.message === 'string' ? data.message : errorMessage(error);

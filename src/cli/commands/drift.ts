@@ -5,7 +5,7 @@ import { closeTheLoop, type RetrainOutcome } from '../../drift/retrain.ts';
 import { DEFAULT_RULES_FILE } from '../../drift/rules.ts';
 import { driftJson, driftSettings, runDrift } from '../../drift/run.ts';
 import { badInput } from '../../errors.ts';
-import type { DispatchTarget } from '../../github/workflow-dispatch.ts';
+import { describeDispatch, type DispatchTarget } from '../../github/workflow-dispatch.ts';
 import { EXIT, type Command } from '../command.ts';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
@@ -119,7 +119,7 @@ export const command: Command = {
           ...(str(values['issue-label']) && { label: str(values['issue-label'])! }),
           ...(target && { dispatch: target }),
           extraInputs: parseKeyValues('dispatch-input', list(values['dispatch-input'])),
-          ...(dispatchFile && { write: async (request) => writeFileAtomic(resolve(ctx.cwd, dispatchFile), `${JSON.stringify(request, null, 2)}\n`) }),
+          ...(dispatchFile && { write: async (request) => writeFileAtomic(resolve(ctx.cwd, dispatchFile), `${JSON.stringify(describeDispatch(request), null, 2)}\n`) }),
         },
         ctx.logger,
       );

@@ -155,9 +155,10 @@ describe('mlops drift', () => {
     const { code, out } = await cli(['drift', '--profile', 'profile.json', '--current', 'shift-all.jsonl', '--repository', 'acme/churn-ml', '--dispatch', 'retrain.yml', '--dispatch-out', 'dispatch.json', '--json']);
     expect(code).toBe(0);
     expect(JSON.parse(out).retrain.dispatch.status).toBe('written');
-    const request = JSON.parse(readFileSync(join(dir, 'dispatch.json'), 'utf8')) as { route: string; params: { inputs: Record<string, string> } };
-    expect(request.route).toBe('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches');
-    expect(Object.keys(request.params.inputs)).toEqual(['model', 'reason', 'profile-version', 'window']);
+    const request = JSON.parse(readFileSync(join(dir, 'dispatch.json'), 'utf8')) as { method: string; path: string; body: { ref: string; inputs: Record<string, string>; return_run_details: boolean } };
+    expect([request.method, request.path]).toEqual(['POST', '/repos/acme/churn-ml/actions/workflows/retrain.yml/dispatches']);
+    expect(request.body.ref).toBe('main');
+    expect(Object.keys(request.body.inputs)).toEqual(['model', 'reason', 'profile-version', 'window']);
   });
 });
 
