@@ -5,6 +5,7 @@
 import type { CategoricalColumn, CurrentData, NumericColumn } from './current.ts';
 import { OVERFLOW } from './current.ts';
 import { OTHER, referenceStd, type CategoricalProfile, type ColumnProfile, type NumericProfile, type Profile } from './profile.ts';
+import { releaseSortScratch } from './sort.ts';
 import { P_VALUE_TESTS, columnRules, type DriftRules, type Severity, type TestName } from './rules.ts';
 import {
   binCounts,
@@ -87,8 +88,8 @@ function numericLabels(edges: readonly number[]): string[] {
 
 type ColumnBody = Omit<ColumnResult, 'name' | 'role' | 'threshold' | 'drifted' | 'severity' | 'test' | 'insufficient' | 'kind'>;
 
-function checkNumeric(ref: NumericProfile, column: NumericColumn, test: TestName, epsilon: number): ColumnBody {
-  const current = column.takeSorted();
+function checkNumeric(ref: NumericProfile, column: NumericColumn, test: TestName, epsilon: number, buffer: Float64Array): ColumnBody {
+  const current = column.takeSorted(buffer);
   const total = current.length + column.nulls + column.nan + column.inf;
   const missing = { reference: missingShare(ref.nulls + ref.nan + ref.inf, ref.count + ref.nulls + ref.nan + ref.inf), current: missingShare(total - current.length, total) };
   const refShares = ref.bins.shares;
@@ -176,6 +177,10 @@ export function checkDrift(profile: Profile, data: CurrentData, rules: DriftRule
     ...profile.outputs.map((c) => ({ c, role: 'output' as const })),
   ];
   const results: ColumnResult[] = [];
+  // One buffer for the largest numeric column: each column is sorted there in turn, then let go.
+  let largest = 0;
+  for (const column of data.columns.values()) if (column.kind === 'numeric' && column.finite > largest) largest = column.finite;
+  const buffer = new Float64Array(largest);
   for (const { c, role } of columns) {
     const rule = perColumn.get(c.name)!;
     const current = data.columns.get(c.name)!;
@@ -184,7 +189,7 @@ export function checkDrift(profile: Profile, data: CurrentData, rules: DriftRule
     let statistic: number | null;
     let p: number | null | undefined;
     if (c.kind === 'numeric') {
-      body = checkNumeric(c, current as NumericColumn, rule.test, profile.epsilon);
+      body = checkNumeric(c, current as NumericColumn, rule.test, profile.epsilon, buffer);
       statistic = body.statistic;
       p = body.p_value;
     } else {
@@ -212,6 +217,7 @@ export function checkDrift(profile: Profile, data: CurrentData, rules: DriftRule
       histogram: body.histogram,
     });
   }
+  releaseSortScratch();
   // Multiple testing: Bonferroni divides each p-value test's min-p by the number of such tests run.
   const pTests = results.filter((r) => !r.insufficient && P_VALUE_TESTS.includes(r.test));
   const divisor = rules.correction === 'bonferroni' ? Math.max(1, pTests.length) : 1;

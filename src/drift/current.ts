@@ -30,13 +30,38 @@ export class NumericColumn {
       else this.inf++;
       return;
     }
-    if (this.fill === CHUNK) {
+    if (this.fill === this.last.length) {
       this.chunks.push(this.last);
       this.last = new Float64Array(CHUNK);
       this.fill = 0;
     }
     this.last[this.fill++] = x;
     this.finite++;
+  }
+
+  /** `count` numbers from `values`, starting at `start`, `stride` apart (one column of a row-major block). */
+  addStrided(values: Float64Array, start: number, stride: number, count: number): void {
+    let last = this.last;
+    let fill = this.fill;
+    let finite = 0;
+    for (let k = 0, at = start; k < count; k++, at += stride) {
+      const x = values[at]!;
+      if (x - x !== 0) {
+        if (Number.isNaN(x)) this.nan++;
+        else this.inf++;
+        continue;
+      }
+      if (fill === last.length) {
+        this.chunks.push(last);
+        last = new Float64Array(CHUNK);
+        fill = 0;
+      }
+      last[fill++] = x;
+      finite++;
+    }
+    this.last = last;
+    this.fill = fill;
+    this.finite += finite;
   }
 
   /** A cell of any type: null, a number, or text holding a number; anything else is an error to report. */
@@ -51,9 +76,12 @@ export class NumericColumn {
     return true;
   }
 
-  /** The finite values, sorted; the chunks are released. */
-  takeSorted(): Float64Array {
-    const out = new Float64Array(this.finite);
+  /**
+   * The finite values, sorted; the chunks are released. With `into` (large enough), the values land there
+   * and a view of it is returned: the check sorts one column at a time in one reused buffer.
+   */
+  takeSorted(into?: Float64Array): Float64Array {
+    const out = into && into.length >= this.finite ? into.subarray(0, this.finite) : new Float64Array(this.finite);
     let at = 0;
     for (const c of this.chunks) {
       out.set(c, at);

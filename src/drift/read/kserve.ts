@@ -269,7 +269,7 @@ export class KserveDecoder {
         const column = data.columns.get(names[j]!);
         if (!column) continue;
         data.seen.add(names[j]!);
-        if (column.kind === 'numeric') for (let i = 0; i < rows; i++) column.addNumber(values[i * width + j]!);
+        if (column.kind === 'numeric') column.addStrided(values, j, width, rows);
         else for (let i = 0; i < rows; i++) column.addCategory(String(values[i * width + j]));
       }
     } else {
