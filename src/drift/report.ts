@@ -80,7 +80,7 @@ function notes(r: DriftResult): string[] {
 
 /** Mermaid strings cannot hold a double quote, a backtick or a line break. */
 function quote(text: string, max = 40): string {
-  const clean = text.replace(/["\r\n`\\]/g, "'").replace(/[<>&]/g, ' ');
+  const clean = text.replace(/["\r\n`\\]/g, "'").replace(/</g, '‹').replace(/>/g, '›').replace(/&/g, '+');
   return `"${clean.length > max ? `${clean.slice(0, max - 1)}…` : clean}"`;
 }
 
@@ -96,7 +96,7 @@ export function histogramChart(f: ColumnResult): string {
     '```mermaid',
     'xychart-beta',
     `  title "${quote(f.name).slice(1, -1)}: reference (bars) vs current (line), % of rows"`,
-    `  x-axis [${h.labels.map(quote).join(', ')}]`,
+    `  x-axis [${h.labels.map((label) => quote(label)).join(', ')}]`,
     `  y-axis "%" 0 --> ${max}`,
     `  bar [${ref.join(', ')}]`,
     `  line [${cur.join(', ')}]`,

@@ -1,7 +1,7 @@
 /**
  * A streaming CSV reader (RFC 4180: quoted fields, doubled quotes, CRLF, line breaks inside quotes) that
- * hands over one record at a time, so a large current window never sits in memory as text. A `"` or `\r`
- * ending a chunk is held back until the next one says what it means.
+ * hands over one record at a time, so a large current window never sits in memory as text. Quotes or a `\r`
+ * ending a chunk are held back until the next one says what they mean.
  */
 export class CsvStream {
   private field = '';
@@ -24,12 +24,12 @@ export class CsvStream {
       this.first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
-    const last = text.charCodeAt(text.length - 1);
-    if (last === 34 || last === 13) {
-      this.held = text[text.length - 1]!;
-      text = text.slice(0, -1);
-    }
-    this.parse(text);
+    // A run of quotes (or a CR) at the end means nothing until the next character: keep it for then.
+    let keep = text.length;
+    if (text.charCodeAt(keep - 1) === 13) keep--;
+    else while (keep > 0 && text.charCodeAt(keep - 1) === 34) keep--;
+    this.held = text.slice(keep);
+    this.parse(text.slice(0, keep));
   }
 
   end(): void {
