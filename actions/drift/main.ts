@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { booleanInput, listInput, stringInput } from '../_lib/inputs.ts';
 import { actionsLogger, runAction } from '../_lib/run.ts';
 import { renderDriftReport } from '../../src/drift/report.ts';
-import { closeTheLoop, type RetrainOutcome } from '../../src/drift/retrain.ts';
+import { checkModelName, closeTheLoop, type RetrainOutcome } from '../../src/drift/retrain.ts';
 import { DEFAULT_RULES_FILE } from '../../src/drift/rules.ts';
 import { driftJson, driftSettings, runDrift } from '../../src/drift/run.ts';
 import { logSafe } from '../../src/drift/write-file.ts';
@@ -12,7 +12,6 @@ import { badInput } from '../../src/errors.ts';
 import { DEFAULT_DRIFT_LABEL } from '../../src/github/drift-issue.ts';
 import { createGitHubClient } from '../../src/github/octokit.ts';
 import type { DispatchTarget } from '../../src/github/workflow-dispatch.ts';
-import { marker } from '../../src/report/marker.ts';
 
 const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
 
@@ -67,10 +66,11 @@ await runAction(async () => {
   const label = stringInput('issue-label') ?? DEFAULT_DRIFT_LABEL;
   const extraInputs = keyValues(listInput('dispatch-inputs'));
   const failOnDrift = booleanInput('fail-on-drift', true);
+  const modelInput = stringInput('model');
+  if (modelInput) checkModelName(modelInput); // before any work
 
   const { result } = await runDrift(settings, { logger: actionsLogger });
-  const model = stringInput('model') ?? result.model ?? context.repo.repo;
-  marker('drift', model); // a name that cannot be a marker key fails here, before any write
+  const model = checkModelName(modelInput ?? result.model ?? context.repo.repo);
   let retrain: RetrainOutcome | undefined;
   if ((issue || target) && token) {
     const client = createGitHubClient({ token, logger: actionsLogger });

@@ -381,7 +381,7 @@ export function isProfileError(error: unknown): boolean {
   return error instanceof ProfileError;
 }
 
-/** A numeric column's reference as the statistics take it: exact values when the profile holds them. */
+/** The reference's population standard deviation, √(m2/count) (0 without values). */
 export function referenceStd(column: NumericProfile): number {
   return column.count > 0 && column.m2 !== null ? Math.sqrt(column.m2 / column.count) : 0;
 }

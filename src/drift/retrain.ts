@@ -3,6 +3,7 @@
  * once per window. A window already recorded in the issue, or a run of the workflow whose name carries the
  * window (the template's `run-name`), means the retrain was started already.
  */
+import { badInput } from '../errors.ts';
 import type { GitHubClient, RepoRef } from '../github/client.ts';
 import { DEFAULT_DRIFT_LABEL, dispatchRecords, findDriftIssues, upsertDriftIssue, type DispatchRecord, type IssueResult } from '../github/drift-issue.ts';
 import { dispatchRequest, runForWindow, sendDispatch, type DispatchRequest, type DispatchTarget } from '../github/workflow-dispatch.ts';
@@ -35,6 +36,12 @@ export interface RetrainOutcome {
   dispatch: DispatchStatus;
 }
 
+/** The model name keys the sticky issue's marker: letters, digits, ".", "_", "/" or "-". */
+export function checkModelName(model: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(model) || model.includes('--')) throw badInput('model', model, 'must be letters, digits, ".", "_", "/" or "-" (it names the sticky issue), like "churn"');
+  return model;
+}
+
 /** One line for the retrain's `reason` input: what drifted, by how much. */
 export function driftReason(result: DriftResult): string {
   const drifted = result.features.filter((f) => f.drifted && f.severity === 'error');
@@ -61,6 +68,7 @@ function dispatchNote(d: DispatchStatus): string {
 }
 
 export async function closeTheLoop(client: GitHubClient | undefined, result: DriftResult, report: string, settings: RetrainSettings, logger: Logger): Promise<RetrainOutcome> {
+  checkModelName(settings.model);
   const label = settings.label ?? DEFAULT_DRIFT_LABEL;
   const key = result.window.key;
   const existing = settings.issue && client ? (await findDriftIssues(client, settings.repo, settings.model, label))[0] : undefined;
