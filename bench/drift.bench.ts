@@ -7,7 +7,7 @@
 //     streamed, against a naive JSON.parse reader of the same file. Target: ≥ 150 MB/s, peak RSS < 300 MB.
 //  3. The KS p-value where it is expensive: the exact Smirnov sum (2.2 ≤ n·D² < 370, n_e = 500,000).
 //
-//   node bench/drift.bench.ts            (MLOPS_BENCH_ROWS=200000 for a quick run)
+//   node bench/drift.bench.ts            (MLOPS_BENCH_ROWS=200000 for a quick run; MLOPS_BENCH_KEEP=1 keeps the files)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
