@@ -3,9 +3,10 @@
  * once per window. A window already recorded in the issue, or a run of the workflow whose name carries the
  * window (the template's `run-name`), means the retrain was started already.
  */
-import { badInput } from '../errors.ts';
+import { badInput, errorMessage } from '../errors.ts';
 import type { GitHubClient, RepoRef } from '../github/client.ts';
-import { DEFAULT_DRIFT_LABEL, dispatchRecords, findDriftIssues, upsertDriftIssue, type DispatchRecord, type IssueResult } from '../github/drift-issue.ts';
+import { httpStatus } from '../github/client.ts';
+import { DEFAULT_DRIFT_LABEL, dispatchRecords, findDriftIssues, upsertDriftIssue, type DispatchRecord, type DriftIssue, type IssueResult } from '../github/drift-issue.ts';
 import { dispatchRequest, runForWindow, sendDispatch, type DispatchRequest, type DispatchTarget } from '../github/workflow-dispatch.ts';
 import type { Logger } from '../log.ts';
 import { formatStat } from './report.ts';
@@ -67,11 +68,27 @@ function dispatchNote(d: DispatchStatus): string {
   }
 }
 
+function issueWarning(error: unknown): string {
+  const status = httpStatus(error);
+  const why = status === 403 ? 'the token may not write issues: give the job `permissions: issues: write`' : status === 410 ? 'issues are turned off in this repository' : errorMessage(error);
+  return `Drift issue not written (${status ?? 'error'}): ${why}`;
+}
+
 export async function closeTheLoop(client: GitHubClient | undefined, result: DriftResult, report: string, settings: RetrainSettings, logger: Logger): Promise<RetrainOutcome> {
   checkModelName(settings.model);
   const label = settings.label ?? DEFAULT_DRIFT_LABEL;
   const key = result.window.key;
-  const existing = settings.issue && client ? (await findDriftIssues(client, settings.repo, settings.model, label))[0] : undefined;
+  // The issue is the report's home, not the retrain's: when it cannot be read or written (issues off, a token
+  // without issues: write) the run says so and goes on; the workflow runs still keep the dispatch to one per window.
+  let existing: DriftIssue | undefined;
+  let issueProblem: string | undefined;
+  if (settings.issue && client) {
+    try {
+      existing = (await findDriftIssues(client, settings.repo, settings.model, label))[0];
+    } catch (error) {
+      issueProblem = issueWarning(error);
+    }
+  }
   const records: DispatchRecord[] = dispatchRecords(existing?.body);
   let dispatch: DispatchStatus = { status: settings.dispatch ? 'not-needed' : 'off', detail: settings.dispatch ? (result.insufficient ? 'insufficient data' : 'no dataset drift') : 'no dispatch configured' };
   if (result.drifted && settings.dispatch) {
@@ -98,15 +115,20 @@ export async function closeTheLoop(client: GitHubClient | undefined, result: Dri
     }
   }
   let issue: IssueResult | undefined;
-  if (settings.issue && client && (result.drifted || existing)) {
+  if (settings.issue && client && !issueProblem && (result.drifted || existing)) {
     const note = dispatchNote(dispatch);
-    issue = await upsertDriftIssue(
-      client,
-      settings.repo,
-      existing,
-      { model: settings.model, label, title: `Drift watch: ${settings.model}`, report: note ? `${report}\n${note}\n` : report, records, reopen: result.drifted },
-      logger,
-    );
+    try {
+      issue = await upsertDriftIssue(
+        client,
+        settings.repo,
+        existing,
+        { model: settings.model, label, title: `Drift watch: ${settings.model}`, report: note ? `${report}\n${note}\n` : report, records, reopen: result.drifted },
+        logger,
+      );
+    } catch (error) {
+      issueProblem = issueWarning(error);
+    }
   }
+  if (issueProblem) logger.warning(issueProblem);
   return { ...(issue && { issue }), dispatch };
 }

@@ -121,6 +121,15 @@ describe('retrain dispatch', () => {
     expect(api.violations).toEqual([]);
   });
 
+  it('still starts the retrain when the token may not write issues, and says why the issue is missing', async () => {
+    api.state.permissions = new Set(['actions:write']);
+    const warnings: string[] = [];
+    const outcome = await closeTheLoop(client(), result(WINDOW), 'r', settings(), { ...silentLogger, warning: (m) => warnings.push(m) });
+    expect(outcome.dispatch.status).toBe('dispatched');
+    expect(outcome.issue).toBeUndefined();
+    expect(warnings).toEqual(['Drift issue not written (403): the token may not write issues: give the job `permissions: issues: write`']);
+  });
+
   it('says so when the workflow does not exist', async () => {
     await expect(closeTheLoop(client(), result(WINDOW), 'r', settings({ dispatch: { kind: 'workflow', workflow: 'retrian.yml', ref: 'main' } }), silentLogger)).rejects.toThrow(/404.*no workflow retrian\.yml is visible to the token/);
   });
