@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import type { ArtifactUploader } from '../../src/train/artifact.ts';
@@ -32,6 +33,10 @@ await runAction(async () => {
       seed: stringInput('seed'),
       timeout: stringInput('timeout'),
       params: stringInput('params'),
+      'profile-data': stringInput('profile-data'),
+      'profile-label': stringInput('profile-label'),
+      'profile-categorical': stringInput('profile-categorical'),
+      profile: stringInput('profile'),
     },
     process.cwd(),
     process.env,
@@ -54,6 +59,7 @@ await runAction(async () => {
   core.setOutput('artifact-name', result.artifactName);
   core.setOutput('artifact-id', result.artifact?.id ?? '');
   core.setOutput('leg', result.record.leg);
+  core.setOutput('profile', settings.profile ? resolve(settings.workingDirectory, settings.profile.out) : '');
   const r = result.record;
   await core.summary
     .addHeading(`Training: ${r.model} / ${r.leg}`, 3)

@@ -16,6 +16,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
   serve: { summary: 'Serve a published model version over the Open Inference Protocol (v2) and KServe v1', load: () => import('./commands/serve.ts') },
   rollout: { summary: 'After the GitOps merge, wait until the model serves (or say why not; revert PR on failure)', load: () => import('./commands/rollout.ts') },
+  profile: { summary: 'Write the reference profile (profile.json) of training data, for drift', load: () => import('./commands/profile.ts') },
+  drift: { summary: 'Compare production inputs and predictions with the reference profile; retrain on drift', load: () => import('./commands/drift.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
   example: { summary: "The demo's example dataset and training program, to try the CLI in an empty folder", load: () => import('./commands/example.ts') },
 };

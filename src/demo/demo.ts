@@ -15,6 +15,7 @@ import { publishModel, type PublishResult } from '../model/publish.ts';
 import { renderGateReport } from '../report/index.ts';
 import { LocalRemote } from '../storage/local-remote.ts';
 import { runTraining, trainSettings } from '../train/index.ts';
+import { driftSummaryLines, runDriftStep, type DriftStepResult } from './drift-step.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 import { commitProject } from './project-repo.ts';
 import { runSweepStep } from './sweep-step.ts';
@@ -76,6 +77,8 @@ export interface DemoResult {
   production?: string;
   /** After the merge: the merged version served by mlops serve and verified by mlops rollout --cluster none. */
   rollout?: RolloutStepResult;
+  /** The last step: shifted traffic to production, drift on its payload logs, the retrain dispatch. */
+  drift?: DriftStepResult;
   paths: { project: string; dataRemote: string; modelStore: string; gitops: string; prFile: string; gateReport: string };
   seconds: number;
 }
@@ -148,7 +151,12 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     await rm(join(paths.project, dir), { recursive: true, force: true });
     await mkdir(join(paths.project, dir), { recursive: true });
     const argv = [...leg.argv, '--train', '../../data/train.csv', '--holdout', '../../data/holdout.csv', '--schema', '../../data/schema.json', '--model-dir', 'model', '--metrics', 'train-metrics.json', '--params', 'params.yaml'];
-    const settings = trainSettings({ argv, 'working-directory': dir, 'model-dir': 'model', metrics: 'train-metrics.json', 'run-json': 'run.json', model: MODEL, leg: leg.name, timeout: '5m' }, paths.project, env, false);
+    const settings = trainSettings(
+      { argv, 'working-directory': dir, 'model-dir': 'model', metrics: 'train-metrics.json', 'run-json': 'run.json', model: MODEL, leg: leg.name, timeout: '5m', 'profile-data': '../../data/train.csv', 'profile-categorical': 'contract,payment_method,internet_service', profile: 'profile.json' },
+      paths.project,
+      env,
+      false,
+    );
     await runTraining(settings, { logger, env, write: () => {} });
   }
   // 3. Evaluate every leg independently with onnxruntime on the holdout: the gate trusts these numbers.
@@ -205,7 +213,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   if (!best) throw new Error('no leg to publish');
   logger.info(`[run ${runNumber}] 5/6 publish: best leg ${best.name} to ${paths.modelStore}`);
   result.published = await publishModel(
-    { modelDir: `${best.dir}/model`, name: MODEL, metrics: `${best.dir}/metrics.json`, runJson: `${best.dir}/run.json`, dvcFiles: ['data.dvc'], leg: best.name },
+    { modelDir: `${best.dir}/model`, name: MODEL, metrics: `${best.dir}/metrics.json`, runJson: `${best.dir}/run.json`, dvcFiles: ['data.dvc'], leg: best.name, profile: `${best.dir}/profile.json` },
     { remote: new LocalRemote(paths.modelStore), logger, cwd: paths.project, env },
   );
   const version = result.published.version;
@@ -241,6 +249,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     logger.info(`      merged ${pr.branch} into main: production now serves ${version} (what a reviewer's merge and ArgoCD's sync would do)`);
     result.rollout = await runRolloutStep({ gitops: paths.gitops, manifest: MANIFEST, modelStore: paths.modelStore, bucket: DEMO_BUCKET, model: MODEL, env, logger });
   }
+  result.drift = await runDriftStep({ workdir, modelStore: paths.modelStore, model: MODEL, version: result.merged ? version : production, run: runNumber }, { logger });
   return finish();
 }
 
@@ -259,6 +268,8 @@ export function demoSummary(r: DemoResult, cwd: string): string {
     lines.push(`  pull request ${r.pullRequest.operation}: ${r.pullRequest.branch} -> ${r.pullRequest.base}${r.merged ? ', merged (production updated)' : ''}`);
   }
   lines.push(...rolloutStepSummary(r.rollout, cwd));
+  const drift = driftSummaryLines(r.drift, rel);
+  lines.push(...drift.status);
   lines.push(
     '',
     'Where everything is:',
@@ -268,6 +279,7 @@ export function demoSummary(r: DemoResult, cwd: string): string {
     `  GitOps repository (bare)   ${rel(r.paths.gitops)}   git --git-dir ${rel(r.paths.gitops)} log --oneline --all`,
     `  data remote (DVC)          ${rel(r.paths.dataRemote)}`,
     `  model store (${DEMO_BUCKET}) ${rel(r.paths.modelStore)}/models`,
+    ...drift.paths,
     '',
     r.run > 1
       ? 'Start over with --fresh.'

@@ -52,7 +52,7 @@ export interface EvaluateDeps {
 type Feeds = Record<string, Tensor>;
 
 /** Builds the input tensors for rows [start, end) of the prepared columns. */
-function feeder(ort: OnnxRuntime, plan: InputPlan, columns: Float64Array[]) {
+export function feeder(ort: OnnxRuntime, plan: InputPlan, columns: Float64Array[]) {
   const convert = (type: string, values: Float64Array, start: number, end: number, stride: number, dims: number[]): Tensor => {
     const n = (end - start) * stride;
     switch (type) {
@@ -103,7 +103,7 @@ function labels(table: Table, label: string, task: Task, classes: number): Float
   return out;
 }
 
-async function openSession(ort: OnnxRuntime, model: string, bytes: Uint8Array): Promise<InferenceSession> {
+export async function openSession(ort: OnnxRuntime, model: string, bytes: Uint8Array): Promise<InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (error) {
@@ -112,7 +112,7 @@ async function openSession(ort: OnnxRuntime, model: string, bytes: Uint8Array): 
   }
 }
 
-function tensorInfo(meta: readonly InferenceSession.ValueMetadata[]): TensorInfo[] {
+export function tensorInfo(meta: readonly InferenceSession.ValueMetadata[]): TensorInfo[] {
   return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 

@@ -1,12 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { badInput } from '../errors.ts';
+import { trainingProfileOptions, type RawTrainingProfile } from '../drift/training-profile.ts';
 import { parseCommand } from './command-line.ts';
 import { parseParams } from './params.ts';
 import { legFromMatrix } from './record.ts';
 import type { TrainSettings } from './train.ts';
 
 /** Raw option/input strings, the same names in the CLI and the action. */
-export interface RawTrainOptions {
+export interface RawTrainOptions extends RawTrainingProfile {
   /** One line or a YAML list (action); the CLI passes `argv` instead. */
   command?: string;
   argv?: string[];
@@ -82,5 +83,6 @@ export function trainSettings(raw: RawTrainOptions, cwd: string, env: NodeJS.Pro
     timeoutMs: parseDuration(raw.timeout?.trim() || TRAIN_DEFAULTS.timeout),
     protectOutput,
     ...(params && { params }),
+    profile: trainingProfileOptions(raw, raw['model-dir']?.trim() || TRAIN_DEFAULTS.modelDir),
   };
 }

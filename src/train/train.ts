@@ -4,6 +4,7 @@ import { UsageError, badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMetricsFile } from '../metrics/read.ts';
 import { onnxProblem } from '../onnx/check.ts';
+import { writeTrainingProfile, type TrainingProfile } from '../drift/training-profile.ts';
 import type { ArtifactUploader, UploadResult } from './artifact.ts';
 import type { BackendRun, TrainBackend } from './backends/types.ts';
 import { writeParamsFile } from './params.ts';
@@ -43,6 +44,8 @@ export interface TrainSettings {
   protectOutput: boolean;
   /** Hyperparameters (a sweep point): given to the program as MLOPS_PARAMS and MLOPS_PARAMS_FILE, recorded as run.json's params. */
   params?: Record<string, unknown>;
+  /** Write the reference profile of the training data beside the model (drift). */
+  profile?: TrainingProfile;
 }
 
 export interface TrainDeps {
@@ -174,7 +177,8 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   await readMetricsFile(metricsPath, `metrics: ${settings.metrics}`);
 
   const { file: paramsFile, params } = readParams(cwd);
-  const outputs = [...new Set([...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : []), ...(remote?.extraFiles ?? [])])];
+  const profile = await writeTrainingProfile(settings.profile, { cwd, workspace: settings.workspace, modelDir, modelFiles, logger: deps.logger });
+  const outputs = [...new Set([...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : []), ...(remote?.extraFiles ?? []), ...(profile ? [profile] : [])])];
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     model: settings.model,

@@ -28,7 +28,11 @@
  * commit → pull request links); `api.state.nextId()` gives unique ids. Built-in routes: issue comments
  * (list, get, create, update, delete), pulls (get, list with state/head/base, create — 422 "A pull request
  * already exists" for a second open PR of one head and base — and update), commits/{sha}/pulls, issue labels
- * (add, list). Override any of them with `api.route()`.
+ * (add, list), issues (list with state/labels/sort, create, update: drift's sticky issue), Actions workflow
+ * dispatches (404 for an unknown workflow, 422 for more than 25 or undeclared inputs, runs named by the
+ * workflow's `run-name`; see `state.addWorkflow`), workflow runs (list), repository_dispatch. Routes that
+ * write answer 403 when `state.permissions` lacks `issues:write`, `actions:write` or `contents:write`.
+ * Override any of them with `api.route()`.
  *
  * Faults: `api.fault('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { status: 403, headers:
  * { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit.' } }, 1)` answers the
@@ -93,6 +97,30 @@ export interface Issue {
   state: 'open' | 'closed';
   labels: string[];
   pull_request: boolean;
+  body?: string | null;
+  state_reason?: string | null;
+  updated_at?: string;
+}
+
+/** A workflow file the Actions routes know: its workflow_dispatch inputs and its `run-name` template. */
+export interface Workflow {
+  id: number;
+  /** The file name, e.g. retrain.yml (what `workflow_id` may be). */
+  file: string;
+  /** Declared workflow_dispatch inputs; `required` ones must be sent. */
+  inputs: Record<string, { required?: boolean }>;
+  /** `run-name`, with `${{ inputs.<name> }}` replaced by the dispatch's inputs. */
+  runName?: string;
+}
+
+export interface WorkflowRun {
+  id: number;
+  workflow_id: number;
+  event: string;
+  display_title: string;
+  head_branch: string;
+  inputs: Record<string, unknown>;
+  created_at: string;
 }
 
 export interface RepoState {
@@ -103,6 +131,10 @@ export interface RepoState {
   comments: Map<number, Comment>;
   /** commit sha → pull request numbers whose history holds it (what GET commits/{sha}/pulls answers). */
   commitPulls: Map<string, number[]>;
+  workflows: Map<string, Workflow>;
+  runs: WorkflowRun[];
+  /** repository_dispatch events received. */
+  dispatches: { event_type: string; client_payload: Record<string, unknown> }[];
 }
 
 export class GitHubState {
@@ -110,6 +142,11 @@ export class GitHubState {
   private readonly repos = new Map<string, RepoState>();
   /** Who the token authenticates as; comments are created as this user. */
   actor: User = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+  /**
+   * What the token may do, as GitHub App / GITHUB_TOKEN permissions (`actions:write`, `contents:write`,
+   * `issues:write`); undefined grants everything. A route that needs a missing one answers 403.
+   */
+  permissions: Set<string> | undefined = undefined;
   /** A clock the tests may move, so timestamps are deterministic. */
   now = () => new Date('2026-11-22T10:00:00Z');
 
@@ -121,7 +158,7 @@ export class GitHubState {
     const key = `${owner}/${name}`.toLowerCase();
     let repo = this.repos.get(key);
     if (!repo) {
-      repo = { owner, name, issues: new Map(), pulls: new Map(), comments: new Map(), commitPulls: new Map() };
+      repo = { owner, name, issues: new Map(), pulls: new Map(), comments: new Map(), commitPulls: new Map(), workflows: new Map(), runs: [], dispatches: [] };
       this.repos.set(key, repo);
     }
     return repo;
@@ -162,6 +199,17 @@ export class GitHubState {
     const issue: Issue = { number: this.nextNumber(repo), title, state: 'open', labels: [], pull_request: false };
     repo.issues.set(issue.number, issue);
     return issue;
+  }
+
+  addWorkflow(owner: string, name: string, workflow: Omit<Workflow, 'id'>): Workflow {
+    const w: Workflow = { id: this.nextId(), ...workflow };
+    this.repo(owner, name).workflows.set(w.file, w);
+    return w;
+  }
+
+  /** The token lacks `permission`: the 403 GitHub sends for a GITHUB_TOKEN without it. */
+  denies(permission: string): boolean {
+    return this.permissions !== undefined && !this.permissions.has(permission);
   }
 
   addComment(owner: string, name: string, issueNumber: number, body: string, user: User = this.actor): Comment {
@@ -548,11 +596,140 @@ function builtInRoutes(): Record<string, RouteHandler> {
   };
 }
 
+// ---------------------------------------------------------------- issues and Actions (drift's sticky issue, retrain dispatch)
+
+function forbidden(permission: string): ApiResponse {
+  // What GitHub answers when GITHUB_TOKEN lacks a permission; the missing one is not named, our client must.
+  void permission;
+  return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' } };
+}
+
+export function issueJson(api: GitHubApi, repo: RepoState, i: Issue): Record<string, unknown> {
+  const base = `${api.url}/repos/${repo.owner}/${repo.name}`;
+  return {
+    id: 7_000_000 + i.number,
+    node_id: `I_${i.number}`,
+    number: i.number,
+    url: `${base}/issues/${i.number}`,
+    html_url: `https://github.com/${repo.owner}/${repo.name}/issues/${i.number}`,
+    title: i.title,
+    body: i.body ?? null,
+    state: i.state,
+    state_reason: i.state_reason ?? null,
+    labels: i.labels.map((name, k) => ({ id: k + 1, name })),
+    user: { login: api.state.actor.login, id: api.state.actor.id, type: api.state.actor.type },
+    updated_at: i.updated_at ?? api.state.now().toISOString(),
+    ...(i.pull_request && { pull_request: { url: `${base}/pulls/${i.number}` } }),
+  };
+}
+
+function findWorkflow(repo: RepoState, id: string): Workflow | undefined {
+  return repo.workflows.get(id) ?? [...repo.workflows.values()].find((w) => String(w.id) === id);
+}
+
+function runJson(api: GitHubApi, repo: RepoState, r: WorkflowRun): Record<string, unknown> {
+  return {
+    id: r.id,
+    name: r.display_title,
+    display_title: r.display_title,
+    workflow_id: r.workflow_id,
+    event: r.event,
+    status: 'queued',
+    head_branch: r.head_branch,
+    html_url: `https://github.com/${repo.owner}/${repo.name}/actions/runs/${r.id}`,
+    url: `${api.url}/repos/${repo.owner}/${repo.name}/actions/runs/${r.id}`,
+    created_at: r.created_at,
+  };
+}
+
+function actionsRoutes(): Record<string, RouteHandler> {
+  return {
+    'GET /repos/{owner}/{repo}/issues': (req, api) => {
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const state = req.query.get('state') ?? 'open';
+      const labels = (req.query.get('labels') ?? '').split(',').filter(Boolean);
+      const direction = req.query.get('direction') ?? 'desc';
+      const byUpdated = req.query.get('sort') === 'updated';
+      const list = [...repo.issues.values()]
+        .filter((i) => state === 'all' || i.state === state)
+        .filter((i) => labels.every((l) => i.labels.includes(l)))
+        .sort((a, b) => {
+          const key = byUpdated ? (a.updated_at ?? '').localeCompare(b.updated_at ?? '') || a.number - b.number : a.number - b.number;
+          return direction === 'asc' ? key : -key;
+        });
+      return paginate(api, req, list.map((i) => issueJson(api, repo, i)));
+    },
+    'POST /repos/{owner}/{repo}/issues': (req, api) => {
+      if (api.state.denies('issues:write')) return forbidden('issues:write');
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const body = req.body as { title: string; body?: string; labels?: (string | { name: string })[] };
+      const issue = api.state.addIssue(repo.owner, repo.name, body.title);
+      issue.body = body.body ?? null;
+      // GitHub drops the labels of a new issue when the token has no push access; the stand-in keeps them.
+      issue.labels = (body.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name));
+      issue.updated_at = api.state.now().toISOString();
+      return { status: 201, body: issueJson(api, repo, issue) };
+    },
+    'PATCH /repos/{owner}/{repo}/issues/{issue_number}': (req, api) => {
+      if (api.state.denies('issues:write')) return forbidden('issues:write');
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const issue = repo.issues.get(Number(req.params.issue_number));
+      if (!issue) return notFound();
+      const body = req.body as { title?: string; body?: string; state?: 'open' | 'closed'; state_reason?: string };
+      if (body.title !== undefined) issue.title = body.title;
+      if (body.body !== undefined) issue.body = body.body;
+      if (body.state !== undefined) {
+        issue.state = body.state;
+        issue.state_reason = body.state === 'closed' ? (body.state_reason ?? 'completed') : 'reopened';
+      }
+      issue.updated_at = api.state.now().toISOString();
+      return { status: 200, body: issueJson(api, repo, issue) };
+    },
+    'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches': (req, api) => {
+      if (api.state.denies('actions:write')) return forbidden('actions:write');
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const workflow = findWorkflow(repo, req.params.workflow_id!);
+      if (!workflow) return notFound();
+      const body = req.body as { ref: string; inputs?: Record<string, unknown>; return_run_details?: boolean };
+      const inputs = body.inputs ?? {};
+      const names = Object.keys(inputs);
+      if (names.length > 25) return { status: 422, body: { message: 'you may only define up to 25 `inputs` for a `workflow_dispatch` event', documentation_url: 'https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event', status: '422' } };
+      const unexpected = names.filter((n) => !(n in workflow.inputs));
+      if (unexpected.length > 0) return { status: 422, body: { message: `Unexpected inputs provided: ${JSON.stringify(unexpected)}`, documentation_url: 'https://docs.github.com/rest', status: '422' } };
+      const missing = Object.entries(workflow.inputs).filter(([n, d]) => d.required && !(n in inputs)).map(([n]) => n);
+      if (missing.length > 0) return { status: 422, body: { message: `Required input '${missing[0]}' not provided`, documentation_url: 'https://docs.github.com/rest', status: '422' } };
+      const title = (workflow.runName ?? workflow.file).replace(/\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}/g, (_, n: string) => String(inputs[n] ?? ''));
+      const run: WorkflowRun = { id: api.state.nextId(), workflow_id: workflow.id, event: 'workflow_dispatch', display_title: title, head_branch: body.ref.replace(/^refs\/heads\//, ''), inputs, created_at: api.state.now().toISOString() };
+      repo.runs.push(run);
+      if (!body.return_run_details) return { status: 204 };
+      const json = runJson(api, repo, run);
+      return { status: 200, body: { workflow_run_id: run.id, run_url: json.url, html_url: json.html_url } };
+    },
+    'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs': (req, api) => {
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const workflow = findWorkflow(repo, req.params.workflow_id!);
+      if (!workflow) return notFound();
+      const event = req.query.get('event');
+      const runs = repo.runs.filter((r) => r.workflow_id === workflow.id && (!event || r.event === event)).reverse();
+      const page = paginate(api, req, runs.map((r) => runJson(api, repo, r)));
+      return { ...page, body: { total_count: runs.length, workflow_runs: page.body } };
+    },
+    'POST /repos/{owner}/{repo}/dispatches': (req, api) => {
+      if (api.state.denies('contents:write')) return forbidden('contents:write');
+      const repo = api.state.repo(req.params.owner!, req.params.repo!);
+      const body = req.body as { event_type: string; client_payload?: Record<string, unknown> };
+      if (Object.keys(body.client_payload ?? {}).length > 10) return validationFailed('client_payload: no more than 10 top-level properties are allowed');
+      repo.dispatches.push({ event_type: body.event_type, client_payload: body.client_payload ?? {} });
+      return { status: 204 };
+    },
+  };
+}
+
 // ---------------------------------------------------------------- server
 
 export async function startGitHubApi(): Promise<GitHubApi> {
   const ops = operations();
-  const handlers = new Map<string, RouteHandler>(Object.entries(builtInRoutes()));
+  const handlers = new Map<string, RouteHandler>([...Object.entries(builtInRoutes()), ...Object.entries(actionsRoutes())]);
   const faults: { route: string; response: ApiResponse; left: number }[] = [];
   const requireOperation = (route: string) => {
     const [method, template] = route.split(' ');

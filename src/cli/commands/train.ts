@@ -32,6 +32,10 @@ export const command: Command = {
     ...Object.fromEntries(REMOTE_INPUTS.map((name) => [name, { type: 'string' as const }])),
     'run-id': { type: 'string' },
     'artifact-dir': { type: 'string' },
+    'profile-data': { type: 'string' },
+    'profile-label': { type: 'string' },
+    'profile-categorical': { type: 'string' },
+    profile: { type: 'string' },
   },
   help: [
     ['-- <command…>', 'The training program and its arguments, run without a shell'],
@@ -63,6 +67,10 @@ export const command: Command = {
     ['--num-nodes N', 'kubeflow: training nodes (default 1)'],
     ['--run-id ID', 'Cluster backends: the run this leg belongs to (default: GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT); the same id finds its Job again'],
     ['--artifact-dir DIR', `Local folder receiving the artifact mlops-<model>-<leg>/ (default: ${DEFAULT_ARTIFACT_DIR})`],
+    ['--profile-data FILE', 'Also write the reference profile of this training data (and the model’s outputs) for drift'],
+    ['--profile-label NAME', 'The label column of --profile-data (default: label, when there is one)'],
+    ['--profile-categorical A,B', 'Columns of --profile-data to profile as categories even when they hold numbers'],
+    ['--profile FILE', 'Where to write the profile, beside the model directory (default: profile.json)'],
   ],
   async run({ values, positionals }, ctx) {
     const settings = trainSettings(
@@ -80,6 +88,10 @@ export const command: Command = {
         seed: str(values.seed),
         timeout: str(values.timeout),
         params: str(values.params),
+        'profile-data': str(values['profile-data']),
+        'profile-label': str(values['profile-label']),
+        'profile-categorical': str(values['profile-categorical']),
+        profile: str(values.profile),
       },
       ctx.cwd,
       ctx.env,
