@@ -8,6 +8,7 @@ import type { GateResult } from '../../src/gates/evaluate.ts';
 import { runGate } from '../../src/gates/run.ts';
 import { productionBaseline as resolveProductionBaseline } from '../../src/model/production-baseline.ts';
 import { openRemote } from '../../src/storage/open-remote.ts';
+import { logValue } from '../../src/github/escape.ts';
 import { createGitHubClient } from '../../src/github/octokit.ts';
 import { findPullRequestNumber } from '../../src/github/pull-request-number.ts';
 import { upsertStickyComment } from '../../src/github/sticky-comment.ts';
@@ -50,9 +51,10 @@ function productionBaseline(workspace: string): ProductionBaselineResolver | und
   if (!manifest) return undefined;
   const remote = stringInput('remote');
   const endpoint = stringInput('endpoint');
+  const allowMissing = booleanInput('allow-missing-baseline', false);
   return () =>
     resolveProductionBaseline(
-      { manifest, ...(remote && { remote }) },
+      { manifest, ...(remote && { remote }), allowMissing },
       { cwd: workspace, logger: actionsLogger, openRemote: (url) => openRemote(url, { cwd: workspace, ...(endpoint && { endpoint }) }) },
     );
 }
@@ -111,7 +113,7 @@ await runAction(async () => {
     }
   }
   core.setOutput('comment-url', commentUrl);
-  core.info(result.passed ? `Gate ${result.verdict === 'warn' ? 'passed with warnings' : 'passed'}${result.bestLeg ? `; best leg ${result.bestLeg}` : ''}` : 'Gate failed');
+  actionsLogger.info(result.passed ? `Gate ${result.verdict === 'warn' ? 'passed with warnings' : 'passed'}${result.bestLeg ? `; best leg ${logValue(result.bestLeg)}` : ''}` : 'Gate failed');
   if (!result.passed) {
     if (settings.failOnRegression) core.setFailed(failureSummary(result));
     else core.warning(`${failureSummary(result)} (fail-on-regression is false, so the step succeeds)`);

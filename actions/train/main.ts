@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import type { ArtifactUploader } from '../../src/train/artifact.ts';
+import { escapeHtml, htmlCode, logValue } from '../../src/github/escape.ts';
 import { trainSettings } from '../../src/train/settings.ts';
 import { runTraining } from '../../src/train/train.ts';
 import { booleanInput, integerInput, requiredInput, stringInput } from '../_lib/inputs.ts';
@@ -50,16 +51,17 @@ await runAction(async () => {
   core.setOutput('artifact-id', result.artifact?.id ?? '');
   core.setOutput('leg', result.record.leg);
   const r = result.record;
+  // Names, paths and versions here come from the workspace and the program: each goes in <code>, escaped.
   await core.summary
-    .addHeading(`Training: ${r.model} / ${r.leg}`, 3)
+    .addHeading(`Training: ${escapeHtml(logValue(`${r.model} / ${r.leg}`))}`, 3)
     .addTable([
       [{ data: 'field', header: true }, { data: 'value', header: true }],
-      ['command', `<code>${core.toPlatformPath(JSON.stringify(r.command)).replace(/</g, '&lt;')}</code>`],
+      ['command', htmlCode(core.toPlatformPath(JSON.stringify(r.command)))],
       ['duration', `${r['duration-seconds'].toFixed(1)} s`],
-      ['runtime', Object.entries(r.runtime).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
-      ['data', r.data.map((d) => `${d.path} ${d.md5}`).join('<br>') || '—'],
-      ['files', r.outputs.files.map((f) => `${f.path} <code>${f.sha256.slice(0, 12)}</code>`).join('<br>')],
-      ['artifact', upload ? result.artifactName : 'not uploaded'],
+      ['runtime', Object.entries(r.runtime).map(([k, v]) => htmlCode(`${k} ${v}`)).join(', ') || '—'],
+      ['data', r.data.map((d) => `${htmlCode(d.path)} ${htmlCode(d.md5)}`).join('<br>') || '—'],
+      ['files', r.outputs.files.map((f) => `${htmlCode(f.path)} ${htmlCode(f.sha256.slice(0, 12))}`).join('<br>')],
+      ['artifact', upload ? htmlCode(result.artifactName) : 'not uploaded'],
     ])
     .write();
 });

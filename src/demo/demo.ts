@@ -15,6 +15,7 @@ import { publishModel, type PublishResult } from '../model/publish.ts';
 import { renderGateReport } from '../report/index.ts';
 import { LocalRemote } from '../storage/local-remote.ts';
 import { runTraining, trainSettings } from '../train/index.ts';
+import { checkFreshWorkdir } from './fresh.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,6 +25,8 @@ const MANIFEST = `manifests/overlays/${ENVIRONMENT}/inference-patch.yaml`;
 /** The demo's model store is a local folder standing in for this bucket: manifests name the bucket, as in a cluster. */
 export const DEMO_BUCKET = 's3://mlops-demo/';
 const PYTHON = '/usr/bin/python3';
+/** The version manifests/ deploys before the first bump. */
+const SKELETON_VERSION = /\/sha256-0{16}\//;
 const AUTHOR = { name: 'mlops-actions[bot]', email: 'mlops-actions@users.noreply.github.com' };
 
 /** Embedded gate rules: stable quality metrics only (latency would make the demo's verdict machine-dependent). */
@@ -51,6 +54,8 @@ export interface DemoOptions {
 export interface DemoDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
+  /** The caller's current directory, which --fresh never deletes (default process.cwd()). */
+  cwd?: string;
 }
 
 export interface DemoLeg {
@@ -98,7 +103,10 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   // Values of the surrounding CI (if any) must not leak into the demo's provenance or git.
   const env = Object.fromEntries(Object.entries(deps.env).filter(([k]) => !k.startsWith('GITHUB_') && !k.startsWith('GIT_') && !k.startsWith('INPUT_')));
   const workdir = options.workdir;
-  if (options.fresh) await rm(workdir, { recursive: true, force: true });
+  if (options.fresh) {
+    checkFreshWorkdir(workdir, { cwd: deps.cwd ?? process.cwd(), ...(deps.env.HOME && { home: deps.env.HOME }) });
+    await rm(workdir, { recursive: true, force: true });
+  }
   const paths = {
     project: join(workdir, 'project'),
     dataRemote: join(workdir, 'store', 'dvc'),
@@ -164,7 +172,10 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     {
       logger,
       resolveProductionBaseline: async () => {
-        const found = await productionBaseline({ manifest: productionManifest, remote: paths.modelStore }, { cwd: workdir, logger, openRemote: (url) => new LocalRemote(url) });
+        // The GitOps skeleton deploys a placeholder version that was never published: the one case the demo
+        // lets the gate treat as "nothing in production yet" (the gate fails closed on any other unreadable card).
+        const allowMissing = SKELETON_VERSION.test(await readFile(productionManifest, 'utf8'));
+        const found = await productionBaseline({ manifest: productionManifest, remote: paths.modelStore, allowMissing }, { cwd: workdir, logger, openRemote: (url) => new LocalRemote(url) });
         production = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
         return found;
       },

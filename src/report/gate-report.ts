@@ -2,7 +2,7 @@ import type { GateResult, LegResult, MetricCheck, Verdict } from '../gates/evalu
 import type { GateRules, MetricRule } from '../gates/rules.ts';
 import { formatNumber, formatPercent, formatSigned } from '../metrics/format.ts';
 import { mermaidBarChart } from './chart.ts';
-import { cell, code, codeCell, escapeHtml, table } from './markdown.ts';
+import { code, codeCell, escapeHtml, table } from './markdown.ts';
 
 export const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', warn: '⚠️', fail: '❌' };
 
@@ -47,7 +47,7 @@ function metricsTable(result: GateResult, rules: GateRules | undefined): string 
   const single = result.legs.length === 1;
   const header = ['Metric', ...(rules ? ['Rule'] : []), 'Baseline'];
   if (single) header.push('Value', 'Δ', 'Verdict');
-  else header.push(...result.legs.map((l) => `${cell(l.name)}${l.name === result.bestLeg ? ' ★' : ''}`));
+  else header.push(...result.legs.map((l) => `${codeCell(l.name)}${l.name === result.bestLeg ? ' ★' : ''}`));
   const rows = metrics.map((metric, i) => {
     const first = result.legs[0]!.checks[i]!;
     const row = [codeCell(metric), ...(rules ? [describeRule(ruleOf.get(metric))] : []), first.baseline === null ? '—' : formatNumber(first.baseline)];

@@ -23,7 +23,7 @@ export const command: Command = {
     const workdir = resolve(ctx.cwd, typeof args.values.workdir === 'string' ? args.values.workdir : DEFAULT_WORKDIR);
     const result = await runDemo(
       { workdir, fresh: args.values.fresh === true, merge: args.values['no-merge'] !== true, python: args.values['no-python'] !== true },
-      { logger: ctx.logger, env: ctx.env },
+      { logger: ctx.logger, env: ctx.env, cwd: ctx.cwd },
     );
     if (args.values.json) {
       const { gateReport: _report, ...rest } = result;

@@ -16,6 +16,7 @@ export const command: Command = {
     manifest: { type: 'string' },
     remote: { type: 'string' },
     endpoint: { type: 'string' },
+    'allow-missing-baseline': { type: 'boolean' },
   },
   help: [
     ['--metrics <path>', 'A metrics file, a leg folder, a folder of leg folders, a glob, or name=path; repeat for more'],
@@ -24,6 +25,7 @@ export const command: Command = {
     ['--manifest <file|overlay>', 'For baseline production: the production InferenceService manifest or kustomize overlay'],
     ['--remote <url>', 'For baseline production: the model remote (default: the storageUri itself)'],
     ['--endpoint <url>', 'S3-compatible endpoint of that remote'],
+    ['--allow-missing-baseline', 'For baseline production: a storageUri whose model.json does not exist means "not deployed yet" (default: exit 3)'],
   ],
   async run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     const manifest = args.values.manifest as string | undefined;
@@ -33,7 +35,7 @@ export const command: Command = {
     return runGateCommand(args, ctx, {
       resolveProductionBaseline: () =>
         productionBaseline(
-          { manifest, ...(remote && { remote }) },
+          { manifest, ...(remote && { remote }), allowMissing: args.values['allow-missing-baseline'] === true },
           { cwd: ctx.cwd, logger: ctx.logger, openRemote: (url) => openRemote(url, { cwd: ctx.cwd, ...(endpoint && { endpoint }) }) },
         ),
     });
