@@ -7,6 +7,7 @@ import { readDvcFile } from '../data/dvc-file.ts';
 import { UsageError, badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMetricsFile } from '../metrics/index.ts';
+import { describeJsonError } from '../metrics/yaml-error.ts';
 import { objectKey, type Remote } from '../storage/remote.ts';
 import { MODEL_CARD_SCHEMA, MODEL_NAME, ModelSourceSchema, parseModelCard, serializeCard, type ModelCard, type ModelSource } from './card.ts';
 import { hashFile, listModelFiles, versionOf, type ModelFile } from './files.ts';
@@ -158,7 +159,9 @@ async function readStructured(path: string, input: string): Promise<unknown> {
   try {
     return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (error) {
-    throw badInput(input, path, `is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`);
+    // Where it broke, never the text: Node's JSON message quotes the file, and the file may hold secrets.
+    const where = path.endsWith('.json') ? describeJsonError(error, text).replace(/^not valid JSON/, '') : / at line \d+, column \d+/.exec((error as Error).message)?.[0] ?? '';
+    throw badInput(input, path, `is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}${where}`);
   }
 }
 
