@@ -6,6 +6,7 @@ const report = process.env.MLOPS_TEST_REPORT ?? 'vitest';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/temp-folder.ts'],
     setupFiles: ['test/setup/cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

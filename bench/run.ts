@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireQuietMachine } from './lib/quiet.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
@@ -14,6 +15,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = wanted.length > 0 ? wanted.map((n) => `${n}.bench.ts`) : all;
+await requireQuietMachine();
 let failed = 0;
 for (const file of chosen) {
   process.stdout.write(`\n=== ${file} ===\n`);

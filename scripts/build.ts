@@ -5,7 +5,7 @@ import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Native or lazily installed packages that must not be inlined (see actions/evaluate/README.md). */
 export const EXTERNAL = ['onnxruntime-node'];

@@ -3,7 +3,7 @@
 #   scripts/ceph-s3.sh start <dir>       start mon + osd (memstore) + radosgw; prints the endpoint and keys as env lines
 #   scripts/ceph-s3.sh stop <dir>        stop them (reverse order)
 #   scripts/ceph-s3.sh run -- <cmd...>   start in a temporary folder, run <cmd> with MLOPS_S3_ENDPOINT/AWS_* set, stop
-# Needs Debian's radosgw, ceph-mon and ceph-osd. Settings and their reasons: REAL-S3 notes in the README.
+# Needs Debian's radosgw, ceph-mon and ceph-osd. The settings and why each is there: docs/real-s3.md.
 set -euo pipefail
 
 free_port() {

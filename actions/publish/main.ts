@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
+import { provenanceWarning } from '../../src/cli/commands/publish.ts';
 import { htmlCode } from '../../src/github/escape.ts';
 import { serializeCard } from '../../src/model/card.ts';
 import { publishModel } from '../../src/model/publish.ts';
@@ -36,6 +37,8 @@ await runAction(async () => {
   }
   // .dvc paths stay as given (the card records data paths relative to the workspace).
   for (const file of settings.dvcFiles ?? []) workspacePath(cwd, 'data', file);
+  const warning = provenanceWarning(settings, process.env, (name) => `the ${name} input`);
+  if (warning) core.warning(warning);
   const remote = openRemote(settings.remote, { cwd, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
   try {
     const result = await publishModel(settings, { remote, logger: actionsLogger, cwd, env: process.env });

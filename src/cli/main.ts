@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import pkg from '../../package.json' with { type: 'json' };
 import { errorMessage, isUsageError } from '../errors.ts';
 import { stderrLogger } from '../log.ts';
 import { EXIT, type CliContext, type Command } from './command.ts';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   bump: { summary: 'Set storageUri, image, canary and provenance in KServe manifests', load: () => import('./commands/bump.ts') },
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
+  example: { summary: "The demo's example dataset and training program, to try the CLI in an empty folder", load: () => import('./commands/example.ts') },
 };
 
 const COMMON_OPTIONS = {
@@ -60,7 +62,7 @@ export async function main(argv: string[], ctx: Partial<CliContext> = {}): Promi
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version') {
-    context.out('mlops-actions 0.1.0');
+    context.out(`${pkg.name} ${pkg.version}`);
     return EXIT.ok;
   }
   const entry = COMMANDS[name];

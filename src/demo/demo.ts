@@ -17,6 +17,7 @@ import { LocalRemote } from '../storage/local-remote.ts';
 import { runTraining, trainSettings } from '../train/index.ts';
 import { checkFreshWorkdir } from './fresh.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
+import { commitProject } from './project-repo.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = 'churn';
@@ -138,18 +139,25 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   // 2. Train: the Node leg always; the Python leg when Debian's python3 can.
   const pythonVersion = options.python ? await pythonLegVersion() : undefined;
   const pythonLeg = !options.python ? 'skipped' : pythonVersion ? 'trained' : 'unavailable';
-  const legSpecs = [{ name: `node-${process.versions.node.split('.')[0]}`, argv: [process.execPath, join(PACKAGE_ROOT, 'scripts/train.ts')] }];
-  if (pythonVersion) legSpecs.push({ name: `python-${pythonVersion}`, argv: [PYTHON, join(PACKAGE_ROOT, 'scripts/train.py')] });
-  const legs: DemoLeg[] = [];
+  // The legs train different models (the Python leg regularises harder), so the gate's best-leg choice shows.
+  const legSpecs = [{ name: `node-${process.versions.node.split('.')[0]}`, argv: [process.execPath, join(PACKAGE_ROOT, 'bin/mlops.js'), 'example', 'train', '--c', '1.0'] }];
+  if (pythonVersion) legSpecs.push({ name: `python-${pythonVersion}`, argv: [PYTHON, join(PACKAGE_ROOT, 'scripts/train.py'), '--c', '0.02'] });
+  // The commit the pipeline runs on: run.json, and so the model card, record it as the source.
+  await commitProject(paths.project, `Run ${runNumber}: data ${pushed.outputs.map((o) => o.md5).join(', ')}`, env);
   for (const leg of legSpecs) {
+    // Each leg in its own folder: its params.yaml is where run.json looks for the params (the working directory).
     const dir = `legs/${leg.name}`;
     logger.info(`[run ${runNumber}] 2/6 train: leg ${leg.name}`);
     await rm(join(paths.project, dir), { recursive: true, force: true });
-    const argv = [...leg.argv, '--train', 'data/train.csv', '--holdout', 'data/holdout.csv', '--schema', 'data/schema.json', '--model-dir', `${dir}/model`, '--metrics', `${dir}/train-metrics.json`, '--params', `${dir}/params.yaml`];
-    const settings = trainSettings({ argv, 'model-dir': `${dir}/model`, metrics: `${dir}/train-metrics.json`, 'run-json': `${dir}/run.json`, model: MODEL, leg: leg.name, timeout: '5m' }, paths.project, env, false);
+    await mkdir(join(paths.project, dir), { recursive: true });
+    const argv = [...leg.argv, '--train', '../../data/train.csv', '--holdout', '../../data/holdout.csv', '--schema', '../../data/schema.json', '--model-dir', 'model', '--metrics', 'train-metrics.json', '--params', 'params.yaml'];
+    const settings = trainSettings({ argv, 'working-directory': dir, 'model-dir': 'model', metrics: 'train-metrics.json', 'run-json': 'run.json', model: MODEL, leg: leg.name, timeout: '5m' }, paths.project, env, false);
     await runTraining(settings, { logger, env, write: () => {} });
-
-    // 3. Evaluate independently with onnxruntime on the holdout: the gate trusts these numbers.
+  }
+  // 3. Evaluate every leg independently with onnxruntime on the holdout: the gate trusts these numbers.
+  const legs: DemoLeg[] = [];
+  for (const leg of legSpecs) {
+    const dir = `legs/${leg.name}`;
     logger.info(`[run ${runNumber}] 3/6 evaluate: leg ${leg.name} on data/holdout.csv with onnxruntime`);
     const evaluated = await evaluateModel(
       { model: join(paths.project, dir, 'model/model.onnx'), data: join(paths.project, 'data/holdout.csv'), label: 'label', task: 'binary', out: join(paths.project, dir, 'metrics.json'), latencySamples: 50, batchSize: EVALUATE_DEFAULTS.batchSize, throughputMs: 20 },
@@ -231,7 +239,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   );
   const pr = result.pullRequest;
   if (options.merge && pr.commit && !pr.baseHasChange) {
-    await mergeBranch(paths.gitops, pr.commit, pr.baseCommit, env);
+    await mergeBranch(paths.gitops, pr.branch, pr.commit, pr.baseCommit, env);
     result.merged = true;
     logger.info(`      merged ${pr.branch} into main: production now serves ${version} (what a reviewer's merge and ArgoCD's sync would do)`);
   }
@@ -262,7 +270,11 @@ export function demoSummary(r: DemoResult, cwd: string): string {
     `  data remote (DVC)          ${rel(r.paths.dataRemote)}`,
     `  model store (${DEMO_BUCKET}) ${rel(r.paths.modelStore)}/models`,
     '',
-    r.run === 1 ? 'Run it again: the next model is gated against this one as production, and the PR is updated.' : 'Start over with --fresh.',
+    r.run > 1
+      ? 'Start over with --fresh.'
+      : r.merged
+        ? 'Run it again: the next model is gated against this one as production, in a new PR.'
+        : 'Run it again: the next model updates this open PR (production is unchanged until it is merged).',
   );
   return lines.join('\n');
 }

@@ -35,8 +35,11 @@ export async function manifestOnMain(bare: string, file: string, env: NodeJS.Pro
 
 /**
  * Merges the pull request as GitHub's "rebase and merge" would for a branch that is one commit on top of
- * main: main moves to the branch's commit, only if main is still where the branch started.
+ * main: main moves to the branch's commit, only if main is still where the branch started. The branch is
+ * then deleted, as GitHub does with "automatically delete head branches", so the next run opens a new PR.
  */
-export async function mergeBranch(bare: string, commit: string, base: string, env: NodeJS.ProcessEnv): Promise<void> {
-  await createGit({ cwd: bare, env }).run(['update-ref', 'refs/heads/main', commit, base]);
+export async function mergeBranch(bare: string, branch: string, commit: string, base: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const git = createGit({ cwd: bare, env });
+  await git.run(['update-ref', 'refs/heads/main', commit, base]);
+  await git.run(['update-ref', '-d', `refs/heads/${branch}`, commit]);
 }

@@ -18,13 +18,16 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import pkg from '../../package.json' with { type: 'json' };
 import type { Logger } from '../log.ts';
 
 export type OnnxRuntime = typeof Ort;
 
-/** The exact onnxruntime-node version this build was made and tested with. */
-export const ONNXRUNTIME_VERSION: string = pkg.dependencies['onnxruntime-node'];
+/**
+ * The exact onnxruntime-node version this build was made and tested with: package.json pins the same one
+ * (a unit test checks). A constant rather than an import of package.json, which would put the whole file
+ * into every bundle that scores a model.
+ */
+export const ONNXRUNTIME_VERSION = '1.30.0';
 const PACKAGE = 'onnxruntime-node';
 
 export interface LoadOptions {
@@ -74,7 +77,7 @@ export async function ensureInstalled(options: LoadOptions): Promise<string> {
   const staging = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(staging, { recursive: true });
   options.logger.info(`Installing ${PACKAGE}@${version} into ${dir} (first use on this runner)`);
-  const env = { ...(options.env ?? process.env), ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_onnxruntime_node_install: 'skip' };
+  const env = { ...(options.env ?? process.env), ONNXRUNTIME_NODE_INSTALL: 'skip' };
   const args = [
     'install',
     '--prefix',
@@ -119,6 +122,9 @@ export async function loadOnnxRuntime(options: LoadOptions): Promise<{ ort: Onnx
     if (!path) throw new Error(`${PACKAGE} was installed into ${dir} but cannot be resolved there`);
   }
   options.logger.debug(`onnxruntime-node from ${path}`);
+  // onnxruntime 1.30 sends usage telemetry and leaves session files in the temporary folder unless told not
+  // to (it only turns itself off under CI): a tool that scores a team's models must not phone home.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const ort = createRequire(path)(path) as OnnxRuntime;
   return { ort, path };
 }

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { badInput } from '../errors.ts';
 import { bodyToFile } from './body-to-file.ts';
+import { explainCredentialErrors, explainCredentialsError } from './credentials-help.ts';
 import { objectKey, type Body, type Downloaded, type DownloadOptions, type ObjectInfo, type PutOptions, type PutResult, type Remote } from './remote.ts';
 import { withRetry } from './retry.ts';
 import { S3Http, type Credentials } from './s3-http.ts';
@@ -76,7 +77,7 @@ export class S3Remote implements Remote {
     if (options.endpoint && options.leanHttp !== false) {
       const fixed = options.credentials && typeof options.credentials === 'object' ? (options.credentials as Credentials) : credentialsFromEnv();
       // The SDK's credential chain (env, profile, web identity, instance role), refreshed as it sees fit.
-      const chain = async () => (await (await this.client()).config.credentials()) as Credentials;
+      const chain = async () => ((await (await this.client()).config.credentials().catch((e: unknown) => Promise.reject(explainCredentialsError(e)))) as Credentials);
       this.http = new S3Http(options.endpoint, region, fixed ? async () => fixed : chain, maxSockets, this.partSize);
     }
     this.config = {
@@ -96,7 +97,7 @@ export class S3Remote implements Remote {
 
   /** The SDK client, created on first use. */
   client(): Promise<S3Client> {
-    this.clientPromise ??= loadSdk().then(({ S3Client }) => new S3Client(this.config));
+    this.clientPromise ??= loadSdk().then(({ S3Client }) => explainCredentialErrors(new S3Client(this.config)));
     return this.clientPromise;
   }
 

@@ -148,6 +148,20 @@ export function sourceFromEnv(env: NodeJS.ProcessEnv, leg: string): Source {
   return source;
 }
 
+/**
+ * Outside GitHub Actions: the commit checked out where the program ran, and its branch, as git reports them
+ * (nothing when the folder is not in a git repository with a commit, or git is not installed).
+ */
+export async function sourceFromGit(cwd: string, env: NodeJS.ProcessEnv): Promise<Pick<Source, 'commit' | 'ref'>> {
+  const git = (args: string[]) =>
+    new Promise<string | undefined>((resolve) => {
+      execFile('git', args, { cwd, env, timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined));
+    });
+  const [commit, ref] = await Promise.all([git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']), git(['symbolic-ref', '--quiet', 'HEAD'])]);
+  if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return {};
+  return ref ? { commit, ref } : { commit };
+}
+
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');

@@ -15,6 +15,7 @@ import {
   readDataVersions,
   readParams,
   sourceFromEnv,
+  sourceFromGit,
   toPosix,
   type RunRecord,
 } from './record.ts';
@@ -92,6 +93,25 @@ export function inside(root: string, path: string, input: string): string {
   return full;
 }
 
+/**
+ * The training program itself failed (non-zero exit or a signal): the program said no. The message ends with
+ * its last output lines, for an annotation; `summary` is the first line, for a terminal that already showed them.
+ */
+export class ProgramFailedError extends UsageError {
+  override name = 'ProgramFailedError';
+  readonly summary: string;
+  constructor(summary: string, tail: string) {
+    super(`${summary}. Last output:\n${tail}`);
+    this.summary = summary;
+  }
+}
+
+/** The Actions run that trained, else the git commit checked out where the program ran (a laptop, another CI). */
+async function recordSource(env: NodeJS.ProcessEnv, leg: string, cwd: string): Promise<RunRecord['source']> {
+  const source = sourceFromEnv(env, leg);
+  return source.commit ? source : { ...source, ...(await sourceFromGit(cwd, env)) };
+}
+
 function lastLines(tail: string[]): string {
   return tail.length === 0 ? '(no output)' : tail.map((l) => `  | ${l}`).join('\n');
 }
@@ -126,7 +146,7 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   }
   if (result.exitCode !== 0) {
     const how = result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-    throw new UsageError(`command: ${program} ${how}. Last output:\n${lastLines(result.tail)}`);
+    throw new ProgramFailedError(`command: ${program} ${how}`, lastLines(result.tail));
   }
 
   if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
@@ -159,7 +179,7 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
     runtime: await detectRuntimes(settings.command, env, cwd),
     params,
     data: readDataVersions(settings.workspace),
-    source: sourceFromEnv(deps.env, settings.leg),
+    source: await recordSource(deps.env, settings.leg, cwd),
     metrics: toPosix(relative(cwd, metricsPath)),
     outputs: { 'model-dir': toPosix(relative(cwd, modelDir)), files: await digests(outputs, cwd) },
   };

@@ -2,11 +2,10 @@
 // (ListObjectsV2 pagination fails without it), which vitest's forked workers do not have.
 // Run directly (`node --openssl-legacy-provider test/helpers/s3rver.ts <dir>`), this file is that child.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './tmp.ts';
 
 export interface S3rverProcess {
   endpoint: string;
@@ -17,7 +16,7 @@ export interface S3rverProcess {
 /** s3rver's fixed keys. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-export async function startS3rver(directory = mkdtempSync(join(tmpdir(), 's3rver-'))): Promise<S3rverProcess> {
+export async function startS3rver(directory = tempDir('s3rver')): Promise<S3rverProcess> {
   const child = spawn(process.execPath, ['--openssl-legacy-provider', fileURLToPath(import.meta.url), directory], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

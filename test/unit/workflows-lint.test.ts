@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { tempDir } from '../helpers/tmp.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const DIRS = ['.github/workflows', 'templates/workflows'];
@@ -35,7 +35,7 @@ describe('workflows', () => {
   });
 
   it('actionlint reports a broken workflow (the check can fail)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'actionlint-'));
+    const dir = tempDir('actionlint');
     writeFileSync(join(dir, 'bad.yml'), 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo "${{ matrix.nope }}"\n');
     const result = spawnSync(process.execPath, [cli, join(dir, 'bad.yml')], { cwd: root, encoding: 'utf8' });
     expect(result.status).toBe(1);

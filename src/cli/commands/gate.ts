@@ -21,7 +21,7 @@ export const command: Command = {
   help: [
     ['--metrics <path>', 'A metrics file, a leg folder, a folder of leg folders, a glob, or name=path; repeat for more'],
     ['--rules <file|yaml>', `Gate rules file or inline YAML (default ${DEFAULT_RULES})`],
-    ['--baseline <file|none>', 'Metrics to compare with; overrides the rules\' baseline (default: the rules\', else none)'],
+    ['--baseline <file|none|production>', 'Metrics to compare with, or production (what --manifest deploys); overrides the rules\' baseline (default: the rules\', else none)'],
     ['--manifest <file|overlay>', 'For baseline production: the production InferenceService manifest or kustomize overlay'],
     ['--remote <url>', 'For baseline production: the model remote (default: the storageUri itself)'],
     ['--endpoint <url>', 'S3-compatible endpoint of that remote'],

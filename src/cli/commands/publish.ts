@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.ts';
-import { publishModel } from '../../model/publish.ts';
+import { publishModel, type PublishSettings } from '../../model/publish.ts';
 import { publishSettings } from '../../model/settings.ts';
 import { openRemote } from '../../storage/open-remote.ts';
 import { EXIT, type Command } from '../command.ts';
@@ -50,6 +50,8 @@ export const command: Command = {
       leg: v.leg as string | undefined,
       format: v.format as string | undefined,
     });
+    const warning = provenanceWarning(settings, ctx.env, (name) => `--${name}`);
+    if (warning) ctx.logger.warning(warning);
     const remote = openRemote(settings.remote, { cwd: ctx.cwd, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
     try {
       const result = await publishModel(settings, { remote, logger: ctx.logger, cwd: ctx.cwd, env: ctx.env });
@@ -64,3 +66,21 @@ export const command: Command = {
     }
   },
 };
+
+/**
+ * Without a run record the model card carries only what other options name: says which of metrics, params,
+ * data and source it will lack, and how to fix it (`option` names an option: `--run-json`, `the run-json input`).
+ */
+export function provenanceWarning(settings: PublishSettings, env: NodeJS.ProcessEnv, option: (name: string) => string): string | undefined {
+  if (settings.runJson) return undefined;
+  const missing = [
+    !settings.metrics && 'metrics',
+    !settings.params && 'params',
+    !settings.dvcFiles?.length && 'data',
+    !env.GITHUB_SHA && 'source',
+  ].filter((m): m is string => typeof m === 'string');
+  if (missing.length === 0) return undefined;
+  const list = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(', ')} or ${missing.at(-1)}`;
+  const name = option('run-json');
+  return `${name} is not set: the model card will carry no ${list}. Set ${name} to the run.json the train step wrote (it records all four)`;
+}

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { localArtifactUploader } from '../../train/artifact.ts';
 import { TRAIN_DEFAULTS, trainSettings } from '../../train/settings.ts';
-import { runTraining } from '../../train/train.ts';
+import { ProgramFailedError, runTraining } from '../../train/train.ts';
 import { EXIT, type Command } from '../command.ts';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -64,12 +64,20 @@ export const command: Command = {
       false,
     );
     const artifactDir = resolve(ctx.cwd, str(values['artifact-dir']) ?? DEFAULT_ARTIFACT_DIR);
-    const result = await runTraining(settings, {
-      logger: ctx.logger,
-      env: ctx.env,
-      write: (chunk) => process.stderr.write(chunk),
-      uploader: localArtifactUploader(artifactDir),
-    });
+    let result;
+    try {
+      result = await runTraining(settings, {
+        logger: ctx.logger,
+        env: ctx.env,
+        write: (chunk) => process.stderr.write(chunk),
+        uploader: localArtifactUploader(artifactDir),
+      });
+    } catch (error) {
+      // The program said no, and its output (a stack trace, say) is already on stderr: say so once, exit 1.
+      if (!(error instanceof ProgramFailedError)) throw error;
+      ctx.logger.error(`mlops train: ${error.summary} (its output is above); nothing was recorded or uploaded`);
+      return EXIT.no;
+    }
     const summary = {
       'model-path': result.modelPath,
       metrics: result.metricsPath,

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
-const workdir = mkdtempSync(join(tmpdir(), 'mlops-demo-test-'));
+const workdir = tempDir('demo-test');
 // As with `npm run demo` in a clone (.mlops-demo inside this repository), the workdir sits inside a git repository.
 execFileSync('git', ['init', '-q', workdir]);
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
@@ -13,9 +13,14 @@ afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 async function demo(...extra: string[]) {
   const out: string[] = [];
   const errors: string[] = [];
-  const logger = { debug() {}, info() {}, notice() {}, warning: (m: string) => errors.push(m), error: (m: string) => errors.push(m) };
+  const info: string[] = [];
+  const logger = { debug() {}, info: (m: string) => info.push(m), notice() {}, warning: (m: string) => errors.push(m), error: (m: string) => errors.push(m) };
   const code = await main(['demo', '--workdir', workdir, '--no-python', '--json', ...extra], { cwd: workdir, env: { ...process.env }, logger, out: (t) => out.push(t) });
   expect(errors).toEqual([]);
+  // The step counter only goes forward: 1/6 … 6/6, each step once per run whatever the number of legs.
+  const steps = info.map((m) => /^\[run \d+\] (\d)\/6 /.exec(m)?.[1]).filter((n) => n !== undefined);
+  expect([...new Set(steps)]).toEqual(['1', '2', '3', '4', '5', '6']);
+  expect(steps).toEqual([...steps].sort());
   return { code, result: JSON.parse(out.join('')) };
 }
 
@@ -46,21 +51,24 @@ describe('npm run demo (mlops demo), Node leg, twice', () => {
     // The demo's project is its own DVC project: nothing is written into the enclosing repository.
     expect(existsSync(join(workdir, 'project/.dvc/cache/files/md5'))).toBe(true);
     expect(existsSync(join(workdir, '.dvc'))).toBe(false);
-    expect(JSON.parse(readFileSync(join(workdir, 'store/models/churn', first.version, 'model.json'), 'utf8'))).toMatchObject({ name: 'churn', version: first.version });
+    // The card carries the params the leg trained with and the project commit it trained on.
+    const card = JSON.parse(readFileSync(join(workdir, 'store/models/churn', first.version, 'model.json'), 'utf8'));
+    const head = execFileSync('git', ['-C', join(workdir, 'project'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(card).toMatchObject({ name: 'churn', version: first.version, params: { train: { C: 1, trainer: 'typescript-newton' } }, source: { commit: head, ref: 'refs/heads/main', leg: result.legs[0].name } });
     expect(gitops('show', `main:${MANIFEST}`)).toContain(`storageUri: s3://mlops-demo/models/churn/${first.version}/`);
   });
 
-  it('run 2: a new model gated against the first as production, and the PR file says updated', async () => {
+  it('run 2: a new model gated against the first as production, in a new PR (the first was merged)', async () => {
     const { code, result } = await demo();
     expect(code).toBe(0);
     expect(result.run).toBe(2);
     expect(result.production).toBe(first.version);
     const second: string = result.published.version;
     expect(second).not.toBe(first.version);
-    expect(result.pullRequest).toMatchObject({ operation: 'updated', baseCommit: first.commit });
+    expect(result.pullRequest).toMatchObject({ operation: 'created', baseCommit: first.commit });
 
     const pr = readFileSync(join(workdir, 'pull-request.md'), 'utf8');
-    expect(pr).toContain(`Title: Deploy churn ${second} to production\nBranch: mlops/churn/production -> main\nOperation: updated\n`);
+    expect(pr).toContain(`Title: Deploy churn ${second} to production\nBranch: mlops/churn/production -> main\nOperation: created\n`);
     expect(pr).toContain(`| Metric | Production (${first.version}) | This model | Δ |`);
     expect(pr).toMatch(/\| `roc_auc` \| 0\.\d+ \| 0\.\d+ \| [↑↓=]/);
     expect(pr).not.toContain('confusion_matrix'); // only the gated metrics
@@ -73,16 +81,26 @@ describe('npm run demo (mlops demo), Node leg, twice', () => {
 
 describe('mlops demo with the Python leg (Debian python3 with numpy, scikit-learn and onnx, as .ci/run installs)', () => {
   it('trains and gates both languages together', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlops-demo-python-'));
+    const dir = tempDir('demo-python');
     try {
-      const out: string[] = [];
-      const code = await main(['demo', '--workdir', dir, '--no-merge'], { cwd: dir, env: { ...process.env }, logger: { debug() {}, info() {}, notice() {}, warning() {}, error() {} }, out: (t) => out.push(t) });
-      expect(code).toBe(0);
-      const summary = out.join('\n');
-      expect(summary).toMatch(/leg node-\d+ +accuracy 0\.\d{4}/);
-      expect(summary).toMatch(/leg python-3\.\d+ +accuracy 0\.\d{4}/);
+      const run = async () => {
+        const out: string[] = [];
+        const code = await main(['demo', '--workdir', dir, '--no-merge'], { cwd: dir, env: { ...process.env }, logger: { debug() {}, info() {}, notice() {}, warning() {}, error() {} }, out: (t) => out.push(t) });
+        expect(code).toBe(0);
+        return out.join('\n');
+      };
+      const summary = await run();
+      // The legs train different models (the Python leg regularises harder): the best one is the one with the higher roc_auc.
+      const roc = (leg: string) => Number(new RegExp(`leg ${leg} +accuracy 0\\.\\d{4}  roc_auc (0\\.\\d{4})`).exec(summary)?.[1]);
+      const [node, python] = [roc('node-\\d+'), roc('python-3\\.\\d+')];
+      expect(node).toBeGreaterThan(0.5);
+      expect(python).toBeGreaterThan(0.5);
+      expect(node).not.toBe(python);
+      expect(summary).toMatch(new RegExp(`best leg ${node > python ? 'node-\\d+' : 'python-3\\.\\d+'}\n`));
       expect(summary).toContain('pull request created: mlops/churn/production -> main\n');
-      expect(summary).toContain('Run it again: the next model is gated against this one as production');
+      expect(summary).toContain('Run it again: the next model updates this open PR');
+      // Not merged: the second run updates the same open PR.
+      expect(await run()).toContain('pull request updated: mlops/churn/production -> main\n');
       // --no-merge: main still deploys the skeleton's placeholder.
       expect(execFileSync('git', ['--git-dir', join(dir, 'gitops.git'), 'show', `main:${MANIFEST}`], { encoding: 'utf8' })).toContain('sha256-0000000000000000');
     } finally {

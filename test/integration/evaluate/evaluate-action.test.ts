@@ -1,8 +1,7 @@
 // The bundled evaluate action with real INPUT_*: it scores a trained leg, uploads evaluation.json + run.json
 // through @actions/artifact, and the gate's leg discovery reads the downloaded folder under the leg's name.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { writeDataset } from '../../../scripts/generate-data.ts';
 import { train } from '../../../scripts/train.ts';
 import { discoverLegs } from '../../../src/metrics/legs.ts';
 import { startArtifactService, type ArtifactService } from '../../helpers/artifact-service.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 let service: ArtifactService;
@@ -17,7 +17,7 @@ let ws: string;
 
 beforeAll(async () => {
   service = await startArtifactService();
-  ws = mkdtempSync(join(tmpdir(), 'mlops-evaluate-action-'));
+  ws = tempDir('evaluate-action');
   writeDataset(join(ws, 'data'), { rows: 300, seed: 9 });
   train({ train: join(ws, 'data/train.csv'), holdout: join(ws, 'data/holdout.csv'), schema: join(ws, 'data/schema.json'), modelDir: join(ws, 'model'), metrics: join(ws, 'metrics.json'), params: join(ws, 'params.yaml'), c: 1, maxIter: 50, seed: 0 });
   writeFileSync(join(ws, 'run.json'), JSON.stringify({ schema: 'mlops-actions/run/v1', leg: 'node-22', metrics: 'metrics.json', command: ['node', 'scripts/train.ts'] }));

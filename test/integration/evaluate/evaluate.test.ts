@@ -1,7 +1,6 @@
 // mlops evaluate on real onnxruntime: metrics checked against an independent computation, other tasks and
 // input layouts, and every bad input (exit 2, a message naming it, no metrics file written).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -11,6 +10,7 @@ import { train } from '../../../scripts/train.ts';
 import { main } from '../../../src/cli/main.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { scoreRow, type LinearClassifierSpec } from '../../../src/onnx/linear-classifier.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const { onnx } = onnxProto;
 let dir: string;
@@ -19,7 +19,7 @@ let model: string;
 let rows: number[][];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-evaluate-'));
+  dir = tempDir('evaluate');
   writeDataset(join(dir, 'data'), { rows: 600, seed: 3 });
   const trained = train({
     train: join(dir, 'data/train.csv'),

@@ -1,8 +1,7 @@
 // The runtime strategy of the bundled evaluate action: outside a repository with node_modules, the pinned
 // onnxruntime-node is installed once into the runner's tool cache and loaded from there.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
@@ -10,6 +9,7 @@ import { writeDataset } from '../../../scripts/generate-data.ts';
 import { train } from '../../../scripts/train.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { cacheDir, ensureInstalled, loadOnnxRuntime, locate, ONNXRUNTIME_VERSION } from '../../../src/evaluate/onnxruntime-loader.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 let dir: string;
@@ -18,7 +18,7 @@ let toolCache: string;
 let outside: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-ort-loader-'));
+  dir = tempDir('ort-loader');
   toolCache = join(dir, 'tool-cache');
   outside = join(dir, 'action', 'dist', 'index.js');
   mkdirSync(dirname(outside), { recursive: true });
@@ -47,6 +47,25 @@ describe('onnxruntime-node loader', () => {
     const session = await ort.InferenceSession.create(readFileSync(await tinyModel()));
     expect(session.inputNames).toEqual(['input']);
     await session.release();
+  });
+
+  it('turns onnxruntime\'s telemetry off, so scoring a model leaves nothing in the temporary folder', async () => {
+    const model = await tinyModel();
+    const tmp = join(dir, 'telemetry-tmp');
+    mkdirSync(tmp);
+    const script = [
+      `import { loadOnnxRuntime } from ${JSON.stringify(join(ROOT, 'src/evaluate/onnxruntime-loader.ts'))};`,
+      `import { readFileSync } from 'node:fs';`,
+      `const { ort } = await loadOnnxRuntime({ logger: { debug() {} } });`,
+      `const session = await ort.InferenceSession.create(readFileSync(${JSON.stringify(model)}));`,
+      `await session.release();`,
+    ].join('\n');
+    // What a laptop has: no CI variables (onnxruntime only turns itself off under CI), no opt-out of our own.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['CI', 'GITHUB_ACTIONS', 'ORT_DISABLE_TELEMETRY'].includes(k)));
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { env: { ...env, TMPDIR: tmp } }, (error, _out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve())),
+    );
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('names the version and npm\'s error when the install fails, leaving nothing behind', async () => {

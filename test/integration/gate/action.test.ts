@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startGitHubApi, type GitHubApi } from '../../helpers/github-api.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const bundle = join(root, 'actions', 'gate', 'dist', 'index.js');
@@ -29,7 +29,7 @@ let work: string;
 
 beforeEach(async () => {
   api = await startGitHubApi();
-  work = await mkdtemp(join(tmpdir(), 'gate-action-'));
+  work = tempDir('gate-action');
   await cp(join(fixtures, 'workspace'), work, { recursive: true });
 });
 afterEach(async () => {

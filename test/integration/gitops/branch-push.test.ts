@@ -8,6 +8,7 @@ import { basicCredential } from '../../../src/gitops/git.ts';
 import type { Logger } from '../../../src/log.ts';
 import { startGitHttpServer, type GitHttpServer } from '../../helpers/git-http-server.ts';
 import { argvLoggingGit, git, humanCommit, seedBareRepo, showFile } from './repos.ts';
+import { tempDir as testTempDir } from '../../helpers/tmp.ts';
 
 const TOKEN = 'ghs_TestToken0123456789abcdefSECRET';
 const BRANCH = 'mlops/churn/staging';
@@ -48,7 +49,7 @@ describe.each(['file', 'http'] as const)('pushBranch over %s://', (transport) =>
   });
 
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'mlops-gitops-test-'));
+    root = testTempDir('gitops-test');
     bare = seedBareRepo(root);
     remoteUrl = transport === 'file' ? `file://${bare}` : `${server?.url}/${bare.slice(tmpdir().length + 1)}`;
     argvLog = join(root, 'argv.log');
@@ -202,7 +203,7 @@ describe.each(['file', 'http'] as const)('pushBranch over %s://', (transport) =>
 
 describe('pushBranch over http with a wrong token', () => {
   it('says the token was refused (bad input), without the token in it', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mlops-gitops-test-'));
+    const root = testTempDir('gitops-test');
     const bare = seedBareRepo(root);
     const server = await startGitHttpServer({ projectRoot: tmpdir(), user: 'x-access-token', password: 'the-right-one' });
     try {

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { basicCredential } from '../../../src/gitops/git.ts';
 import { startGitHttpServer, type GitHttpServer } from '../../helpers/git-http-server.ts';
 import { startGitHubPulls, type GitHubPullsStandIn } from '../../helpers/github-pulls.ts';
 import { git, humanCommit, seedBareRepo, showFile } from './repos.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const run = promisify(execFile);
 const TOKEN = 'ghs_ActionToken_9876543210_SECRET';
@@ -43,7 +43,7 @@ describe('actions/pull-request (bundled dist) over smart HTTP and the GitHub sta
   let api: GitHubPullsStandIn;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'mlops-pr-action-'));
+    root = tempDir('pr-action');
     projectRoot = join(root, 'srv');
     mkdirSync(join(projectRoot, 'acme'), { recursive: true });
     bare = seedBareRepo(join(projectRoot, 'acme'), 'gitops');
@@ -158,7 +158,7 @@ describe('actions/pull-request (bundled dist) over smart HTTP and the GitHub sta
 
 describe('mlops pull-request (CLI)', () => {
   it('commits files changed in a checkout and writes the PR to a file, exit 0; bad input exits 2', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mlops-pr-cli-'));
+    const root = tempDir('pr-cli');
     try {
       const bare = seedBareRepo(root);
       const checkout = join(root, 'checkout');

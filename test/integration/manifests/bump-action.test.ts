@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../../..');
@@ -11,7 +11,7 @@ const FIXTURES = join(ROOT, 'test/fixtures/manifests');
 
 /** Runs the committed bundle the way the runner does: INPUT_* environment, GITHUB_OUTPUT file. */
 async function runAction(inputs: Record<string, string>, fixture: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'bump-action-'));
+  const dir = tempDir('bump-action');
   copyFileSync(join(FIXTURES, fixture), join(dir, 'inference.yaml'));
   writeFileSync(join(dir, 'output'), '');
   writeFileSync(join(dir, 'summary'), '');

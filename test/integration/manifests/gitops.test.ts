@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationSet } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { main } from '../../../src/cli/main.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { validateStructural, type Schema } from './structural-schema.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const MANIFESTS = join(ROOT, 'manifests');
@@ -70,7 +70,7 @@ describe('manifests/ GitOps skeleton', () => {
   });
 
   it('a bump of the production patch changes one line and the rendered overlay serves the new version', async () => {
-    const copy = mkdtempSync(join(tmpdir(), 'gitops-'));
+    const copy = tempDir('gitops');
     cpSync(MANIFESTS, copy, { recursive: true });
     const out: string[] = [];
     const uri = 's3://models/models/churn/sha256-0123456789abcdef/';
@@ -93,7 +93,7 @@ describe('manifests/ GitOps skeleton', () => {
   });
 
   it('a bump of a kustomization images: entry changes the image kustomize renders into the InferenceService', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kustomize-images-'));
+    const dir = tempDir('kustomize-images');
     cpSync(join(ROOT, 'test/fixtures/manifests/isvc-containers.yaml'), join(dir, 'isvc.yaml'));
     writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [isvc.yaml]\nimages:\n  - name: ghcr.io/org/model-server # pinned here\n    newTag: "1.0.0"\n');
     const digest = `sha256:${'d'.repeat(64)}`;

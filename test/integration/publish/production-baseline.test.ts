@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,18 +9,19 @@ import { publishModel } from '../../../src/model/publish.ts';
 import { openRemote } from '../../../src/storage/open-remote.ts';
 import { LocalRemote } from '../../../src/storage/local-remote.ts';
 import { workspace } from './suite.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
 /** A GitOps copy of manifests/ whose production overlay serves a freshly published version. */
 async function deployed() {
   const cwd = workspace();
-  const registry = mkdtempSync(join(tmpdir(), 'registry-'));
+  const registry = tempDir('registry');
   const published = await publishModel(
     { modelDir: 'churn', name: 'churn', metrics: 'metrics.json' },
     { remote: new LocalRemote(registry), logger: silentLogger, cwd, env: {} },
   );
-  const gitops = mkdtempSync(join(tmpdir(), 'gitops-'));
+  const gitops = tempDir('gitops');
   cpSync(join(ROOT, 'manifests'), gitops, { recursive: true });
   // In the cluster the version lives in S3; CI reads the same version from its mirror (the remote input).
   const uri = `s3://models/models/churn/${published.version}/`;
@@ -40,7 +41,7 @@ describe('baseline: production', () => {
 
   it('reads a manifest file whose storageUri is the version itself (no remote needed)', async () => {
     const { registry, published } = await deployed();
-    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    const dir = tempDir('manifest');
     writeFileSync(
       join(dir, 'inference.yaml'),
       `apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: churn}\nspec:\n  predictor:\n    onnx:\n      storageUri: file://${registry}/models/churn/${published.version}/\n`,
@@ -50,7 +51,7 @@ describe('baseline: production', () => {
   });
 
   it('fails closed when the version production serves has no model.json, unless a first rollout is allowed', async () => {
-    const registry = mkdtempSync(join(tmpdir(), 'registry-'));
+    const registry = tempDir('registry');
     const manifest = join(ROOT, 'manifests/overlays/production');
     await expect(productionBaseline({ manifest, remote: registry }, deps(ROOT))).rejects.toThrow(
       /^baseline: production deploys s3:\/\/models\/models\/churn\/sha256-0{16}\/ .* but its model card .*model\.json does not exist/,
@@ -60,7 +61,7 @@ describe('baseline: production', () => {
 
   it('refuses a manifest that does not exist and a storageUri it cannot read without a remote', async () => {
     await expect(productionBaseline({ manifest: 'nope.yaml' }, deps(tmpdir()))).rejects.toThrow(/manifest: "nope.yaml" does not exist/);
-    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    const dir = tempDir('manifest');
     writeFileSync(join(dir, 'i.yaml'), 'kind: InferenceService\nmetadata: {name: x}\nspec: {predictor: {model: {storageUri: "gs://b/models/x/sha256-0123456789abcdef/"}}}\n');
     await expect(productionBaseline({ manifest: 'i.yaml' }, deps(dir))).rejects.toThrow(/remote: "" is needed/);
   });

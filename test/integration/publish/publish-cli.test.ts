@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { silentLogger } from '../../../src/log.ts';
 import { parseModelCard } from '../../../src/model/card.ts';
 import { startArtifactService, zipDigest } from '../../helpers/artifact-service.ts';
 import { workspace } from './suite.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -22,7 +22,7 @@ async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
 describe('mlops publish', () => {
   it('writes a model card with metrics, params, data versions from .dvc files, source from GITHUB_* and the ONNX signature', async () => {
     const cwd = workspace();
-    const remote = mkdtempSync(join(tmpdir(), 'remote-'));
+    const remote = tempDir('remote');
     const env = { GITHUB_REPOSITORY: 'org/churn', GITHUB_SHA: 'c0ffee0000000000000000000000000000000000', GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '77', GITHUB_SERVER_URL: 'https://github.com' };
     const r = await cli(['churn', '--name', 'churn', '--remote', remote, '--metrics', 'metrics.json', '--params', 'params.json', '--data', 'train.dvc', '--leg', 'node-24', '--json'], cwd, env);
     expect(r.error).toBe('');
@@ -45,7 +45,7 @@ describe('mlops publish', () => {
 
   it('takes source, params, data and metrics from run.json', async () => {
     const cwd = workspace();
-    const remote = mkdtempSync(join(tmpdir(), 'remote-'));
+    const remote = tempDir('remote');
     const r = await cli(['churn', '--name', 'churn', '--remote', remote, '--run-json', 'run.json', '--json'], cwd, { GITHUB_SHA: 'ignored' });
     expect(r.code).toBe(0);
     const card = JSON.parse(r.out)['model-card'];
@@ -74,7 +74,7 @@ describe('mlops publish', () => {
     const service = await startArtifactService();
     try {
       const cwd = workspace();
-      const remote = mkdtempSync(join(tmpdir(), 'remote-'));
+      const remote = tempDir('remote');
       const output = join(cwd, 'github-output');
       writeFileSync(output, '');
       writeFileSync(join(cwd, 'summary'), '');
@@ -84,7 +84,7 @@ describe('mlops publish', () => {
         GITHUB_WORKSPACE: cwd,
         GITHUB_OUTPUT: output,
         GITHUB_STEP_SUMMARY: join(cwd, 'summary'),
-        RUNNER_TEMP: mkdtempSync(join(tmpdir(), 'runner-temp-')),
+        RUNNER_TEMP: tempDir('runner-temp'),
         'INPUT_MODEL-DIR': 'churn',
         INPUT_NAME: 'churn',
         INPUT_REMOTE: remote,

@@ -1,9 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRemote } from '../../../src/storage/local-remote.ts';
 import type { Body, PutOptions } from '../../../src/storage/remote.ts';
 import { publishSuite } from './suite.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 /** A local remote that counts the writes that reach the directory. */
 class CountingLocalRemote extends LocalRemote {
@@ -19,7 +18,7 @@ class CountingLocalRemote extends LocalRemote {
 publishSuite('the local-directory remote', {
   exclusiveCreate: true,
   async open() {
-    const remote = new CountingLocalRemote(mkdtempSync(join(tmpdir(), 'remote-')));
+    const remote = new CountingLocalRemote(tempDir('remote'));
     return { remote, puts: () => remote.writes };
   },
 });

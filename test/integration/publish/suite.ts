@@ -1,7 +1,6 @@
 // The publish behaviour every remote must show; run on the local-directory remote here and on the S3
 // servers (s3rver in `npm test`, radosgw in `npm run test:s3-real`) from test/integration/s3/.
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelCard } from '../../../src/model/card.ts';
@@ -9,6 +8,7 @@ import { versionOf } from '../../../src/model/files.ts';
 import { publishModel, versionFiles, type PublishSettings } from '../../../src/model/publish.ts';
 import { silentLogger } from '../../../src/log.ts';
 import type { Body, PutOptions, Remote } from '../../../src/storage/remote.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/model');
 
@@ -50,7 +50,7 @@ export class RecordingRemote implements Remote {
 }
 
 export function workspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'publish-ws-'));
+  const dir = tempDir('publish-ws');
   cpSync(FIXTURES, dir, { recursive: true });
   return dir;
 }

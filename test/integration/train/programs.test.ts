@@ -1,8 +1,7 @@
 // The example training programs on generated data: both export ONNX that onnxruntime-node scores like the
 // trainer itself does, deterministically.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDataset, FEATURES, generateRows } from '../../../scripts/generate-data.ts';
 import { train } from '../../../scripts/train.ts';
 import { scoreRow } from '../../../src/onnx/linear-classifier.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
@@ -19,7 +19,7 @@ let dir: string;
 let holdout: number[][];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-programs-'));
+  dir = tempDir('programs');
   writeDataset(join(dir, 'data'), { rows: 800, seed: 7 });
   holdout = readFileSync(join(dir, 'data', 'holdout.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
 });

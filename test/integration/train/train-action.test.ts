@@ -1,12 +1,12 @@
 // The bundled train action, run as GitHub runs it: `node actions/train/dist/index.js` with INPUT_* and the
 // runner's files, uploading through the real @actions/artifact client to an in-process artifact service.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeDataset } from '../../../scripts/generate-data.ts';
 import { startArtifactService, zipDigest, type ArtifactService } from '../../helpers/artifact-service.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const BUNDLE = join(ROOT, 'actions/train/dist/index.js');
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => service.close());
 beforeEach(() => {
-  ws = mkdtempSync(join(tmpdir(), 'mlops-train-action-'));
+  ws = tempDir('train-action');
   writeDataset(join(ws, 'data'), { rows: 300, seed: 11 });
   writeFileSync(join(ws, 'outputs.txt'), '');
   writeFileSync(join(ws, 'summary.md'), '');

@@ -1,8 +1,7 @@
 // runTraining with real child processes: what it records, what the program sees, and every way it refuses.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isUsageError } from '../../../src/errors.ts';
@@ -12,13 +11,14 @@ import type { ArtifactUploader } from '../../../src/train/artifact.ts';
 import { localArtifactUploader } from '../../../src/train/artifact.ts';
 import { trainSettings } from '../../../src/train/settings.ts';
 import { runTraining } from '../../../src/train/train.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 let ws: string;
 let output: string;
 let uploads: string[];
 
 beforeEach(() => {
-  ws = mkdtempSync(join(tmpdir(), 'mlops-train-'));
+  ws = tempDir('train');
   output = '';
   uploads = [];
   writeFileSync(join(ws, 'tiny.onnx'), buildLinearClassifier({ features: ['a'], numeric: [{ index: 0, mean: 0, scale: 1 }], categorical: [], weights: [1], intercept: 0, producer: { name: 'test', version: '1' } }));

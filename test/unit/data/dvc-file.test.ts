@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDvcConfig, remoteFromConfig } from '../../../src/data/config.ts';
 import { readDvcFile, writeDvcFile } from '../../../src/data/dvc-file.ts';
 import { ignoreInGit } from '../../../src/data/gitignore.ts';
 import { mkdirSync } from 'node:fs';
+import { tempDir } from '../../helpers/tmp.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'dvcfile-'));
+const dir = () => tempDir('dvcfile');
 
 describe('.dvc pointer files', () => {
   it('writes DVC 3 keys in order for a directory and for a file', async () => {

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileWriter } from '../../../src/data/file-writer.ts';
 import { md5Hex } from '../../../src/data/hash.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const writers: FileWriter[] = [];
 afterEach(async () => {
@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+  const dir = tempDir('writer');
   const writer = new FileWriter();
   writers.push(writer);
   return { dir, writer };

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dirManifest, md5File, md5Hex } from '../../../src/data/hash.ts';
 import { HashPool } from '../../../src/data/hash-pool.ts';
 import { compareCodePoints, pythonJsonDumps } from '../../../src/data/python-json.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -80,7 +80,7 @@ describe('DVC 3 directory hash', () => {
 
 describe('file hashing', () => {
   it('streams a file to its MD5 and the worker pool agrees, copying into the cache in the same read', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hash-'));
+    const dir = tempDir('hash');
     const files = Array.from({ length: 40 }, (_, i) => {
       const file = join(dir, `f${i}`);
       writeFileSync(file, Buffer.alloc(1000 + i * 997, i));

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkManifestPath, findCollisions, resolveTarget } from '../../../src/data/paths.ts';
 import { lineProgress } from '../../../src/data/progress.ts';
 import { compareCodePoints } from '../../../src/data/python-json.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 describe('manifest paths', () => {
   it('accept nested relative names, including odd characters', () => {
@@ -19,7 +19,7 @@ describe('manifest paths', () => {
 
 describe('targets', () => {
   it('resolve inside the workspace and refuse escapes', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ws-'));
+    const root = tempDir('ws');
     mkdirSync(join(root, 'sub'));
     expect(resolveTarget(root, join(root, 'sub'), '../data/')).toBe('data');
     expect(resolveTarget(root, root, 'data.dvc')).toBe('data');

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { numericColumn, parseCsv, readTable } from '../../../src/evaluate/table.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'mlops-table-'));
+const dir = tempDir('table');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string) => {
   writeFileSync(join(dir, name), text);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const workspace = join(import.meta.dirname, '..', '..', 'fixtures', 'gates', 'workspace');
 
@@ -59,7 +60,8 @@ describe('mlops gate', () => {
     const r = await mlops('gate', '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: mlops gate --metrics <path>...');
-    expect(r.stdout).toContain('--baseline <file|none>');
+    // In the synopsis and in the options table.
+    expect(r.stdout.match(/--baseline <file\|none\|production>/g)).toHaveLength(2);
   });
 });
 
@@ -73,9 +75,8 @@ describe('mlops gate on bad metrics files', () => {
     ['a duplicate key', '{"accuracy": 0.9, "accuracy": 0.8}', 'key "accuracy" appears twice'],
     ['__proto__', '{"__proto__": {"accuracy": 1}}', 'key "__proto__" is not allowed'],
   ])('exits 2 on %s, naming the file and key', async (_name, text, message) => {
-    const { mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(join(tmpdir(), 'gate-cli-'));
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const dir = tempDir('gate-cli');
     await mkdir(join(dir, 'leg'));
     await writeFile(join(dir, 'leg', 'metrics.json'), text);
     const err: string[] = [];

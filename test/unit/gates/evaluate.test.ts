@@ -1,11 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveBaseline } from '../../../src/gates/baseline.ts';
 import { evaluateGate, type GateResult } from '../../../src/gates/evaluate.ts';
 import { parseRules } from '../../../src/gates/rules.ts';
 import type { Leg } from '../../../src/metrics/legs.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const leg = (name: string, metrics: Record<string, number>): Leg => ({ name, file: `${name}/metrics.json`, metrics });
 const gate = (rules: string, legs: Leg[], baseline?: Record<string, number>): GateResult =>
@@ -99,7 +99,7 @@ describe('evaluateGate', () => {
 
 describe('resolveBaseline', () => {
   it('reads a metrics file, or none', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'baseline-'));
+    const dir = tempDir('baseline');
     await writeFile(join(dir, 'prod.json'), '{"accuracy": 0.9}');
     expect(await resolveBaseline('prod.json', { cwd: dir })).toEqual({ source: 'prod.json', metrics: { accuracy: 0.9 } });
     expect(await resolveBaseline('none', { cwd: dir })).toBeNull();

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { bumpText, parseImageUpdate, type BumpRequest } from '../../../src/manifests/bump.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/manifests');
 const GOLDEN = join(FIXTURES, 'golden');
@@ -179,7 +179,7 @@ function parseAll(text: string): unknown[] {
 
 /** Applies the diff with real git to a copy of the original: proves the diff is exact. */
 function gitApply(fixture: string, original: string, diff: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bump-diff-'));
+  const dir = tempDir('bump-diff');
   writeFileSync(join(dir, fixture), original);
   writeFileSync(join(dir, 'change.diff'), diff);
   execFileSync('git', ['apply', '--unsafe-paths', `--directory=.`, 'change.diff'], { cwd: dir, stdio: 'pipe' });

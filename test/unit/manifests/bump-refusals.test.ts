@@ -1,16 +1,17 @@
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { silentLogger } from '../../../src/log.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/manifests');
 const URI = 's3://models/models/churn/sha256-abcdefabcdefabcd/';
 
 /** Runs `mlops bump` on a copy of a fixture (or of given text) in a fresh directory. */
 async function bump(source: { fixture: string } | { text: string }, args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'bump-refusal-'));
+  const dir = tempDir('bump-refusal');
   const file = join(dir, 'inference.yaml');
   if ('fixture' in source) copyFileSync(join(FIXTURES, source.fixture), file);
   else writeFileSync(file, source.text);
@@ -224,7 +225,7 @@ describe('mlops bump success', () => {
   });
 
   it('writes the change atomically, keeping the file mode, and prints the diff', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bump-write-'));
+    const dir = tempDir('bump-write');
     const file = join(dir, 'inference.yaml');
     copyFileSync(join(FIXTURES, 'isvc-comments.yaml'), file);
     const { chmodSync } = await import('node:fs');

@@ -1,10 +1,10 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { usageMessage } from '../../helpers/usage-error.ts';
 import { discoverLegs } from '../../../src/metrics/legs.ts';
 import { parseMetrics } from '../../../src/metrics/parse.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 describe('parseMetrics', () => {
   it('flattens nested JSON objects with dots', () => {
@@ -44,7 +44,7 @@ describe('parseMetrics', () => {
 
 describe('discoverLegs', () => {
   async function tree(files: Record<string, string>): Promise<string> {
-    const root = await mkdtemp(join(tmpdir(), 'legs-'));
+    const root = tempDir('legs');
     for (const [path, text] of Object.entries(files)) {
       await mkdir(join(root, path, '..'), { recursive: true });
       await writeFile(join(root, path), text);

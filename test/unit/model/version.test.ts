@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileManifest, listModelFiles, versionOf } from '../../../src/model/files.ts';
 import { onnxSignature } from '../../../src/model/signature.ts';
 import { readFileSync } from 'node:fs';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/model');
 
 function modelDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'model-'));
+  const dir = tempDir('model');
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), content);
@@ -32,7 +32,7 @@ describe('model version', () => {
 
   it('depends only on paths and bytes: not on file order, location or timestamps', async () => {
     const a = modelDir({ 'model.onnx': 'm', 'z/vocab.json': '{}' });
-    const b = mkdtempSync(join(tmpdir(), 'model-copy-'));
+    const b = tempDir('model-copy');
     cpSync(a, b, { recursive: true, preserveTimestamps: false });
     expect(versionOf(await listModelFiles(a))).toBe(versionOf(await listModelFiles(b)));
     writeFileSync(join(b, 'model.onnx'), 'M');
@@ -44,7 +44,7 @@ describe('model version', () => {
     symlinkSync('/etc/passwd', join(dir, 'leak'));
     await expect(listModelFiles(dir)).rejects.toThrow(/"leak" is a symlink/);
     await expect(listModelFiles(modelDir({ 'model.json': '{}' }))).rejects.toThrow(/model.json, a name publish writes itself/);
-    await expect(listModelFiles(mkdtempSync(join(tmpdir(), 'empty-')))).rejects.toThrow(/holds no files/);
+    await expect(listModelFiles(tempDir('empty'))).rejects.toThrow(/holds no files/);
     await expect(listModelFiles('/nonexistent/model')).rejects.toThrow(/does not exist/);
   });
 });

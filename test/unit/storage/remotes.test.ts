@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isUsageError } from '../../../src/errors.ts';
@@ -8,8 +7,9 @@ import { openRemote } from '../../../src/storage/open-remote.ts';
 import { objectKey } from '../../../src/storage/remote.ts';
 import { isTransientNetworkError, withRetry } from '../../../src/storage/retry.ts';
 import { parseS3Url, S3Remote } from '../../../src/storage/s3-remote.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'remote-'));
+const dir = () => tempDir('remote');
 
 describe('object keys', () => {
   it('join parts and refuse segments that would leave the root', () => {

@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { artifactName, legFromMatrix, readDataVersions, readParams, sourceFromEnv } from '../../../src/train/record.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const dirs: string[] = [];
 function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'mlops-record-'));
+  const d = tempDir('record');
   dirs.push(d);
   return d;
 }
