@@ -67,7 +67,7 @@ export async function deployedStorageUri(settings: Pick<ProductionBaselineSettin
     throw badInput('manifest', settings.manifest, wanted ? `has no InferenceService named ${wanted}` : 'holds no InferenceService: point at the production manifest or overlay');
   }
   if (chosen.length > 1) {
-    throw badInput('manifest', settings.manifest, `holds ${chosen.length} InferenceServices (${chosen.map((s) => s.metadata?.name).join(', ')}): choose one with select`);
+    throw badInput('manifest', settings.manifest, `holds ${chosen.length} InferenceServices (${chosen.map((s) => logValue(String(s.metadata?.name))).join(', ')}): choose one with select`);
   }
   const predictor = chosen[0]?.spec?.predictor ?? {};
   const uri = predictor.model?.storageUri ?? FRAMEWORKS.map((f) => predictor[f]?.storageUri).find((u) => typeof u === 'string');
