@@ -27,7 +27,7 @@ export const command: Command = {
     );
     if (args.values.json) {
       const { gateReport: _report, ...rest } = result;
-      ctx.out(JSON.stringify({ ...rest, gate: { passed: result.gate.passed, bestLeg: result.gate.bestLeg }, pullRequest: result.pullRequest && { ...result.pullRequest, body: undefined } }, null, 2));
+      ctx.out(JSON.stringify({ ...rest, gate: { passed: result.gate.passed, bestLeg: result.gate.bestLeg, baseline: result.gate.baseline }, pullRequest: result.pullRequest && { ...result.pullRequest, body: undefined } }, null, 2));
     } else {
       ctx.out(demoSummary(result, ctx.cwd));
     }
