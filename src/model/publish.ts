@@ -208,10 +208,10 @@ async function buildCard(settings: PublishSettings, deps: PublishDeps, version: 
     // The card's provenance reaches PR bodies, commit trailers and annotations: hold it to its shape here.
     const issue = checked.error.issues[0]!;
     const field = String(issue.path[0]);
-    const problem = `source.${field} ${issue.message}`;
-    if (field === 'leg' && settings.leg !== undefined) throw badInput('leg', settings.leg, `is not a leg name: ${problem}`);
-    if (fromRun) throw badInput('run-json', settings.runJson, `has a ${problem}: write it with the train action`);
-    throw new UsageError(`${ENV_OF[field] ?? 'leg'}: gives a ${problem}: run publish in GitHub Actions or set the variable to a valid value`);
+    const problem = `source.${field} (${issue.message})`;
+    if (field === 'leg' && settings.leg !== undefined) throw badInput('leg', settings.leg, `is not a valid ${problem}: name the leg with printable characters`);
+    if (fromRun) throw badInput('run-json', settings.runJson, `has an invalid ${problem}: write it with the train action`);
+    throw new UsageError(`${ENV_OF[field] ?? 'leg'}: gives an invalid ${problem}: run publish in GitHub Actions or set the variable to a valid value`);
   }
   const source: ModelSource = checked.data;
 
