@@ -15,6 +15,7 @@ import { findPullRequestNumber } from '../../src/github/pull-request-number.ts';
 import { upsertStickyComment } from '../../src/github/sticky-comment.ts';
 import { renderGateReport } from '../../src/report/gate-report.ts';
 import { marker } from '../../src/report/marker.ts';
+import { readLegParams } from '../../src/report/params-table.ts';
 
 interface Settings {
   metrics: string[];
@@ -116,7 +117,8 @@ await runAction(async () => {
     { logger: actionsLogger, ...(resolver && { resolveProductionBaseline: resolver }) },
   );
   const url = runUrl();
-  const report = renderGateReport(result, { rules, ...(url && { runUrl: url }) });
+  const legParams = await readLegParams(result.legs, settings.workspace);
+  const report = renderGateReport(result, { rules, legParams, ...(url && { runUrl: url }) });
   core.setOutput('passed', String(result.passed));
   core.setOutput('best-leg', result.bestLeg ?? '');
   core.setOutput('report', report);

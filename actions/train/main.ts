@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import type { ArtifactUploader } from '../../src/train/artifact.ts';
 import { escapeHtml, htmlCode, logValue } from '../../src/github/escape.ts';
+import { backendFor, REMOTE_INPUTS, type RawRemoteOptions } from '../../src/train/backends/index.ts';
 import { trainSettings } from '../../src/train/settings.ts';
 import { runTraining } from '../../src/train/train.ts';
 import { booleanInput, integerInput, requiredInput, stringInput } from '../_lib/inputs.ts';
@@ -31,11 +32,14 @@ await runAction(async () => {
       matrix: stringInput('matrix'),
       seed: stringInput('seed'),
       timeout: stringInput('timeout'),
+      params: stringInput('params'),
     },
     process.cwd(),
     process.env,
     true,
   );
+  const remote = Object.fromEntries(REMOTE_INPUTS.map((name) => [name, stringInput(name)])) as RawRemoteOptions;
+  const backend = await backendFor(remote, { env: process.env, cwd: process.cwd() });
   const upload = booleanInput('upload', true);
   const retentionDays = integerInput('retention-days', 0, { min: 0, max: 90 });
   const result = await runTraining(settings, {
@@ -43,6 +47,7 @@ await runAction(async () => {
     env: process.env,
     write: (chunk) => process.stdout.write(chunk),
     uploader: upload ? githubUploader(retentionDays) : undefined,
+    ...(backend && { backend }),
   });
   core.setOutput('model-path', result.modelPath);
   core.setOutput('metrics', result.metricsPath);
@@ -59,6 +64,7 @@ await runAction(async () => {
       ['command', htmlCode(core.toPlatformPath(JSON.stringify(r.command)))],
       ['duration', `${r['duration-seconds'].toFixed(1)} s`],
       ['runtime', Object.entries(r.runtime).map(([k, v]) => htmlCode(`${k} ${v}`)).join(', ') || '—'],
+      ...(r.cluster ? [['cluster', htmlCode([`${r.backend} ${r.cluster.namespace}/${r.cluster.name}`, r.cluster.node && `node ${r.cluster.node}`, r.cluster.gpu && `GPU ${r.cluster.gpu}`, r.cluster['image-digest'] ?? r.cluster.image].filter(Boolean).join(', '))]] : []),
       ['data', r.data.map((d) => `${htmlCode(d.path)} ${htmlCode(d.md5)}`).join('<br>') || '—'],
       ['files', r.outputs.files.map((f) => `${htmlCode(f.path)} ${htmlCode(f.sha256.slice(0, 12))}`).join('<br>')],
       ['artifact', upload ? htmlCode(result.artifactName) : 'not uploaded'],

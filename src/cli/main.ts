@@ -9,10 +9,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   gate: { summary: 'Compare metrics with rules and a baseline; report and decide', load: () => import('./commands/gate.ts') },
   data: { summary: 'DVC-compatible data versioning: add, push, pull, status', load: () => import('./commands/data.ts') },
   train: { summary: 'Run a training command for one matrix leg and record run.json', load: () => import('./commands/train.ts') },
+  sweep: { summary: 'Expand a hyperparameter search space into a GitHub Actions matrix', load: () => import('./commands/sweep.ts') },
   evaluate: { summary: 'Score an ONNX model on a holdout set with onnxruntime', load: () => import('./commands/evaluate.ts') },
   publish: { summary: 'Publish a model directory as an immutable version with a model card', load: () => import('./commands/publish.ts') },
   bump: { summary: 'Set storageUri, image, canary and provenance in KServe manifests', load: () => import('./commands/bump.ts') },
   'pull-request': { summary: 'Commit a bump on mlops/<model>/<env> and open or update its PR', load: () => import('./commands/pull-request.ts') },
+  serve: { summary: 'Serve a published model version over the Open Inference Protocol (v2) and KServe v1', load: () => import('./commands/serve.ts') },
   demo: { summary: 'Run the whole loop locally on embedded defaults', load: () => import('./commands/demo.ts') },
   example: { summary: "The demo's example dataset and training program, to try the CLI in an empty folder", load: () => import('./commands/example.ts') },
 };

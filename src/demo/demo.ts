@@ -18,6 +18,7 @@ import { runTraining, trainSettings } from '../train/index.ts';
 import { checkFreshWorkdir } from './fresh.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 import { commitProject } from './project-repo.ts';
+import { runSweepStep } from './sweep-step.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = 'churn';
@@ -143,7 +144,8 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   const pythonVersion = options.python ? await pythonLegVersion() : undefined;
   const pythonLeg = !options.python ? 'skipped' : pythonVersion ? 'trained' : 'unavailable';
   // The legs train different models (the Python leg regularises harder), so the gate's best-leg choice shows.
-  const legSpecs = [{ name: `node-${process.versions.node.split('.')[0]}`, argv: [process.execPath, join(PACKAGE_ROOT, 'bin/mlops.js'), 'example', 'train', '--c', '1.0'] }];
+  const nodeTrainer = [process.execPath, join(PACKAGE_ROOT, 'bin/mlops.js'), 'example', 'train'];
+  const legSpecs = [{ name: `node-${process.versions.node.split('.')[0]}`, argv: [...nodeTrainer, '--c', '1.0'] }];
   if (pythonVersion) legSpecs.push({ name: `python-${pythonVersion}`, argv: [PYTHON, join(PACKAGE_ROOT, 'scripts/train.py'), '--c', '0.02'] });
   // The commit the pipeline runs on: run.json, and so the model card, record it as the source.
   await commitProject(paths.project, `Run ${runNumber}: data ${pushed.outputs.map((o) => o.md5).join(', ')}`, env);
@@ -168,6 +170,9 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     );
     legs.push({ name: leg.name, dir, metrics: { ...evaluated.metrics } });
   }
+  // 2b. A 4-point hyperparameter sweep of the Node leg (what the template's sweep job fans out); it only explores.
+  const sweep = await runSweepStep({ project: paths.project, trainer: nodeTrainer, rules: '.mlops-gates.yml', model: MODEL, env, logger, reportFile: join(workdir, 'sweep-report.md') });
+  logger.info(`[run ${runNumber}] sweep: ${sweep.legs.length} points of C on the Node leg, best ${sweep.bestLeg ?? 'none'} (report: ${join(workdir, 'sweep-report.md')})`);
   if (pythonLeg === 'unavailable') {
     logger.notice(`Python leg skipped: ${PYTHON} lacks numpy, scikit-learn or onnx. Enable it with: sudo apt-get install -y python3-numpy python3-sklearn python3-onnx`);
   }

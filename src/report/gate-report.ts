@@ -3,6 +3,7 @@ import type { GateRules, MetricRule } from '../gates/rules.ts';
 import { formatNumber, formatPercent, formatSigned } from '../metrics/format.ts';
 import { mermaidBarChart } from './chart.ts';
 import { code, codeCell, escapeHtml, table } from './markdown.ts';
+import { paramsTable, type LegParams } from './params-table.ts';
 
 export const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', warn: '⚠️', fail: '❌' };
 
@@ -13,11 +14,15 @@ export interface GateReportOptions {
   title?: string;
   /** Link to the workflow run, shown at the end. */
   runUrl?: string;
+  /** Each leg's hyperparameters (readLegParams), for a params-vs-metric table. */
+  legParams?: LegParams;
 }
 
 /** The gate's Markdown report: verdict line, metrics table, failures, and a chart when there are several legs. */
 export function renderGateReport(result: GateResult, options: GateReportOptions = {}): string {
   const parts = [heading(result, options.title), context(result), metricsTable(result, options.rules)];
+  const params = options.legParams && paramsTable(result, options.legParams);
+  if (params) parts.push(params);
   const problems = problemList(result);
   if (problems) parts.push(problems);
   const chart = legChart(result);

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
 import { parse } from 'yaml';
+import type { BackendName, ClusterPlacement } from './backends/types.ts';
 
 export const RUN_SCHEMA = 'mlops-actions/run/v1';
 
@@ -48,6 +49,9 @@ export interface RunRecord {
   /** The metrics file, relative to the working directory (the gate follows this field). */
   metrics: string;
   outputs: { 'model-dir': string; files: FileDigest[] };
+  /** Where the leg trained when not on the runner (absent: `local`), and on what. */
+  backend?: Exclude<BackendName, 'local'>;
+  cluster?: ClusterPlacement;
 }
 
 export function toPosix(path: string): string {

@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { badInput } from '../errors.ts';
 import { parseCommand } from './command-line.ts';
+import { parseParams } from './params.ts';
 import { legFromMatrix } from './record.ts';
 import type { TrainSettings } from './train.ts';
 
@@ -19,6 +20,8 @@ export interface RawTrainOptions {
   matrix?: string;
   seed?: string;
   timeout?: string;
+  /** JSON object of hyperparameters (a sweep point). */
+  params?: string;
 }
 
 export const TRAIN_DEFAULTS = { modelDir: 'model', metrics: 'metrics.json', runJson: 'run.json', seed: 42, timeout: '60m' } as const;
@@ -44,6 +47,10 @@ function parseMatrix(text: string | undefined): Record<string, unknown> | null {
   return value as Record<string, unknown>;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Validates the options into settings; `cwd` resolves relative folders, `env` supplies GitHub defaults. */
 export function trainSettings(raw: RawTrainOptions, cwd: string, env: NodeJS.ProcessEnv, protectOutput: boolean): TrainSettings {
   const shell = raw.shell ?? false;
@@ -53,7 +60,11 @@ export function trainSettings(raw: RawTrainOptions, cwd: string, env: NodeJS.Pro
   const seedText = raw.seed?.trim() || String(TRAIN_DEFAULTS.seed);
   if (!/^\d+$/.test(seedText) || Number(seedText) > 2 ** 32 - 1) throw badInput('seed', seedText, 'must be a whole number from 0 to 4294967295');
   const matrix = parseMatrix(raw.matrix);
-  const leg = raw.leg?.trim() || legFromMatrix(matrix) || 'default';
+  // A sweep's matrix entries carry their own name ({leg, params}).
+  const matrixLeg = typeof matrix?.leg === 'string' && matrix.leg.trim() !== '' ? matrix.leg.trim() : undefined;
+  const leg = raw.leg?.trim() || matrixLeg || legFromMatrix(matrix) || 'default';
+  const given = parseParams(raw.params);
+  const params = given ?? (isObject(matrix?.params) ? matrix.params : undefined);
   const workspace = resolve(cwd, env.GITHUB_WORKSPACE ?? '.');
   const model = raw.model?.trim() || (env.GITHUB_REPOSITORY ? basename(env.GITHUB_REPOSITORY) : 'model');
   return {
@@ -70,5 +81,6 @@ export function trainSettings(raw: RawTrainOptions, cwd: string, env: NodeJS.Pro
     seed: Number(seedText),
     timeoutMs: parseDuration(raw.timeout?.trim() || TRAIN_DEFAULTS.timeout),
     protectOutput,
+    ...(params && { params }),
   };
 }

@@ -5,7 +5,9 @@ import type { Logger } from '../log.ts';
 import { readMetricsFile } from '../metrics/read.ts';
 import { onnxProblem } from '../onnx/check.ts';
 import type { ArtifactUploader, UploadResult } from './artifact.ts';
-import { runProcess } from './process.ts';
+import type { BackendRun, TrainBackend } from './backends/types.ts';
+import { writeParamsFile } from './params.ts';
+import { runProcess, type ProcessResult } from './process.ts';
 import {
   RUN_SCHEMA,
   artifactName,
@@ -39,6 +41,8 @@ export interface TrainSettings {
   timeoutMs: number;
   /** Wrap the program's output in a stop-commands block (in GitHub Actions). */
   protectOutput: boolean;
+  /** Hyperparameters (a sweep point): given to the program as MLOPS_PARAMS and MLOPS_PARAMS_FILE, recorded as run.json's params. */
+  params?: Record<string, unknown>;
 }
 
 export interface TrainDeps {
@@ -51,6 +55,8 @@ export interface TrainDeps {
   uploader?: ArtifactUploader;
   /** Grace between SIGTERM and SIGKILL on timeout. */
   graceMs?: number;
+  /** Runs the command elsewhere (a Kubernetes Job, a Kubeflow TrainJob); absent: here, as a child process. */
+  backend?: TrainBackend;
 }
 
 export interface TrainResult {
@@ -68,7 +74,7 @@ export interface TrainResult {
  */
 const WITHHELD = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_URL', 'GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];
 
-export function childEnv(env: NodeJS.ProcessEnv, settings: Pick<TrainSettings, 'seed' | 'leg' | 'modelDir' | 'metrics'>): NodeJS.ProcessEnv {
+export function childEnv(env: NodeJS.ProcessEnv, settings: Pick<TrainSettings, 'seed' | 'leg' | 'modelDir' | 'metrics' | 'params'>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('INPUT_') && !WITHHELD.includes(key)) out[key] = value;
@@ -80,6 +86,7 @@ export function childEnv(env: NodeJS.ProcessEnv, settings: Pick<TrainSettings, '
     MLOPS_LEG: settings.leg,
     MLOPS_MODEL_DIR: settings.modelDir,
     MLOPS_METRICS: settings.metrics,
+    ...(settings.params && { MLOPS_PARAMS: JSON.stringify(settings.params) }),
   };
 }
 
@@ -130,15 +137,22 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   const env = childEnv(deps.env, settings);
 
   deps.logger.info(`Running ${JSON.stringify(settings.command)} in ${cwd} (leg ${settings.leg}, seed ${settings.seed}, timeout ${settings.timeoutMs / 1000}s)`);
-  const result = await runProcess({
-    argv: settings.command,
-    cwd,
-    env,
-    timeoutMs: settings.timeoutMs,
-    write: deps.write,
-    protectOutput: settings.protectOutput,
-    graceMs: deps.graceMs,
-  });
+  const remote = deps.backend && (await deps.backend.run({ settings, write: deps.write, logger: deps.logger }));
+  const handoff = settings.params && !remote ? writeParamsFile(settings.params) : undefined;
+  let result: ProcessResult;
+  try {
+    result = remote ?? await runProcess({
+      argv: settings.command,
+      cwd,
+      env: handoff ? { ...env, MLOPS_PARAMS_FILE: handoff.path } : env,
+      timeoutMs: settings.timeoutMs,
+      write: deps.write,
+      protectOutput: settings.protectOutput,
+      graceMs: deps.graceMs,
+    });
+  } finally {
+    handoff?.remove();
+  }
   const program = settings.shell ? 'the shell command' : JSON.stringify(settings.command[0]);
   if (result.timedOut) {
     // Not bad input: the run could not complete in the time given (exit 3), like any other interrupted work.
@@ -162,7 +176,7 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   await readMetricsFile(metricsPath, `metrics: ${settings.metrics}`);
 
   const { file: paramsFile, params } = readParams(cwd);
-  const outputs = [...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : [])];
+  const outputs = [...new Set([...modelFiles, metricsPath, ...(paramsFile ? [join(cwd, paramsFile)] : []), ...(remote?.extraFiles ?? [])])];
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     model: settings.model,
@@ -176,12 +190,13 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
     started: result.started.toISOString(),
     ended: result.ended.toISOString(),
     'duration-seconds': (result.ended.getTime() - result.started.getTime()) / 1000,
-    runtime: await detectRuntimes(settings.command, env, cwd),
-    params,
+    runtime: remote ? {} : await detectRuntimes(settings.command, env, cwd),
+    params: settings.params ?? params,
     data: readDataVersions(settings.workspace),
     source: await recordSource(deps.env, settings.leg, cwd),
     metrics: toPosix(relative(cwd, metricsPath)),
     outputs: { 'model-dir': toPosix(relative(cwd, modelDir)), files: await digests(outputs, cwd) },
+    ...(remote && { backend: remote.backend, cluster: remote.placement }),
   };
   mkdirSync(dirname(runJsonPath), { recursive: true });
   const tmp = `${runJsonPath}.tmp-${process.pid}`;

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.ts';
 import { championScoring, productionChampion } from '../../model/champion.ts';
 import { openRemote } from '../../storage/open-remote.ts';
 import { renderGateReport } from '../../report/gate-report.ts';
+import { readLegParams } from '../../report/params-table.ts';
 import { EXIT, type CliContext, type Command, type ParsedArgs } from '../command.ts';
 
 export const DEFAULT_RULES = '.mlops/gates.yml';
@@ -90,7 +91,7 @@ export async function runGateCommand(args: ParsedArgs, ctx: CliContext, extra: O
   if (args.values.json) {
     ctx.out(JSON.stringify(result, null, 2));
   } else {
-    ctx.out(renderGateReport(result, { rules }));
+    ctx.out(renderGateReport(result, { rules, legParams: await readLegParams(result.legs, ctx.cwd) }));
   }
   return result.passed ? EXIT.ok : EXIT.no;
 }

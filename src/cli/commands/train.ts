@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { localArtifactUploader } from '../../train/artifact.ts';
+import { backendFor, isLegFailed, REMOTE_INPUTS, type RawRemoteOptions } from '../../train/backends/index.ts';
 import { TRAIN_DEFAULTS, trainSettings } from '../../train/settings.ts';
 import { ProgramFailedError, runTraining } from '../../train/train.ts';
 import { EXIT, type Command } from '../command.ts';
@@ -12,6 +13,7 @@ export const command: Command = {
   usage: [
     'train [--model-dir model] [--metrics metrics.json] [--leg NAME] [--seed N] [--timeout 60m] -- <command> [args…]',
     'train --command "python3 train.py --epochs 3" [options]',
+    'train --backend kubernetes --image REPO@sha256:… --remote s3://bucket [--namespace NS] [--resources YAML] … -- <command>',
   ],
   allowPositionals: true,
   options: {
@@ -26,6 +28,9 @@ export const command: Command = {
     matrix: { type: 'string' },
     seed: { type: 'string' },
     timeout: { type: 'string' },
+    params: { type: 'string' },
+    ...Object.fromEntries(REMOTE_INPUTS.map((name) => [name, { type: 'string' as const }])),
+    'run-id': { type: 'string' },
     'artifact-dir': { type: 'string' },
   },
   help: [
@@ -41,6 +46,22 @@ export const command: Command = {
     ['--matrix JSON', 'The matrix values, as ${{ toJSON(matrix) }} gives them'],
     ['--seed N', `MLOPS_SEED and PYTHONHASHSEED for the command (default: ${TRAIN_DEFAULTS.seed})`],
     ['--timeout DURATION', `Kill the command's process group after this long: 90s, 30m, 2h (default: ${TRAIN_DEFAULTS.timeout})`],
+    ['--params JSON', 'Hyperparameters (a sweep point) for the program: MLOPS_PARAMS and the file MLOPS_PARAMS_FILE; recorded in run.json'],
+    ['--backend local|kubernetes|kubeflow', 'Where the command runs: here (default), a Kubernetes Job, or a Kubeflow Trainer TrainJob'],
+    ['--image REF', 'Cluster backends: the training image, pinned by digest (repo@sha256:…) or tag (not latest)'],
+    ['--namespace NS', "Cluster backends: the namespace (default: the kubeconfig context's, else default)"],
+    ['--service-account NAME', 'Cluster backends: the pod\'s ServiceAccount (e.g. the identity that may write the output prefix)'],
+    ['--resources YAML', 'Cluster backends: {requests: {...}, limits: {nvidia.com/gpu: 1, memory: 16Gi}}'],
+    ['--node-selector YAML', 'Cluster backends: node labels the pod needs, {nvidia.com/gpu.present: "true"}'],
+    ['--tolerations YAML', 'Cluster backends: a list of tolerations, [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]'],
+    ['--env YAML', 'Cluster backends: NAME: value (or NAME: {secretKeyRef: {name, key}}) for the pod'],
+    ['--kubeconfig FILE', 'Cluster backends: default KUBECONFIG, ~/.kube/config, in-cluster (never http://localhost:8080)'],
+    ['--output-uri S3', 'Cluster backends: prefix where each run writes <prefix>/<name>/ (default <remote>/runs)'],
+    ['--remote S3', 'Cluster backends: the bucket (and prefix) for the default output-uri'],
+    ['--endpoint URL', 'Cluster backends: an S3-compatible endpoint for the output prefix'],
+    ['--runtime NAME', 'kubeflow: the ClusterTrainingRuntime (default torch-distributed)'],
+    ['--num-nodes N', 'kubeflow: training nodes (default 1)'],
+    ['--run-id ID', 'Cluster backends: the run this leg belongs to (default: GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT); the same id finds its Job again'],
     ['--artifact-dir DIR', `Local folder receiving the artifact mlops-<model>-<leg>/ (default: ${DEFAULT_ARTIFACT_DIR})`],
   ],
   async run({ values, positionals }, ctx) {
@@ -58,12 +79,16 @@ export const command: Command = {
         matrix: str(values.matrix),
         seed: str(values.seed),
         timeout: str(values.timeout),
+        params: str(values.params),
       },
       ctx.cwd,
       ctx.env,
       false,
     );
     const artifactDir = resolve(ctx.cwd, str(values['artifact-dir']) ?? DEFAULT_ARTIFACT_DIR);
+    const remote = Object.fromEntries(REMOTE_INPUTS.map((name) => [name, str(values[name])])) as RawRemoteOptions;
+    const runId = str(values['run-id']);
+    const backend = await backendFor(remote, { env: ctx.env, cwd: ctx.cwd, ...(runId && { runId }) });
     let result;
     try {
       result = await runTraining(settings, {
@@ -71,11 +96,17 @@ export const command: Command = {
         env: ctx.env,
         write: (chunk) => process.stderr.write(chunk),
         uploader: localArtifactUploader(artifactDir),
+        ...(backend && { backend }),
       });
     } catch (error) {
       // The program said no, and its output (a stack trace, say) is already on stderr: say so once, exit 1.
-      if (!(error instanceof ProgramFailedError)) throw error;
-      ctx.logger.error(`mlops train: ${error.summary} (its output is above); nothing was recorded or uploaded`);
+      if (error instanceof ProgramFailedError) {
+        ctx.logger.error(`mlops train: ${error.summary} (its output is above); nothing was recorded or uploaded`);
+      } else if (isLegFailed(error)) {
+        ctx.logger.error(`mlops train: ${error.message}`);
+      } else {
+        throw error;
+      }
       return EXIT.no;
     }
     const summary = {

@@ -27,7 +27,8 @@ async function demo(...extra: string[]) {
 const gitops = (...args: string[]) => execFileSync('git', ['--git-dir', join(workdir, 'gitops.git'), ...args], { encoding: 'utf8' });
 const MANIFEST = 'manifests/overlays/production/inference-patch.yaml';
 
-describe('npm run demo (mlops demo), Node leg, twice', () => {
+// The whole loop, several times: minutes, not seconds, on a loaded two-core machine.
+describe('npm run demo (mlops demo), Node leg, twice', { timeout: 240_000 }, () => {
   let first: { version: string; commit: string };
 
   it('run 1: data, train, evaluate, gate without a baseline, publish, and a created PR that is merged', async () => {
@@ -84,7 +85,7 @@ describe('npm run demo (mlops demo), Node leg, twice', () => {
   });
 });
 
-describe('mlops demo with the Python leg (Debian python3 with numpy, scikit-learn and onnx, as .ci/run installs)', () => {
+describe('mlops demo with the Python leg (Debian python3 with numpy, scikit-learn and onnx, as .ci/run installs)', { timeout: 240_000 }, () => {
   it('trains and gates both languages together', async () => {
     const dir = tempDir('demo-python');
     try {
