@@ -1,11 +1,16 @@
 import * as core from '@actions/core';
 import { errorMessage, isUsageError } from '../../src/errors.ts';
+import { defuseWorkflowCommands } from '../../src/github/escape.ts';
 import type { Logger } from '../../src/log.ts';
 
-/** The core's Logger over @actions/core, so messages become annotations where they should. */
+/**
+ * The core's Logger over @actions/core, so messages become annotations where they should.
+ * core.info writes its text raw to stdout, where the runner obeys any line that reads as a workflow command:
+ * such lines are defused (annotations and debug lines are escaped by @actions/core itself).
+ */
 export const actionsLogger: Logger = {
   debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
+  info: (m) => core.info(defuseWorkflowCommands(m)),
   notice: (m) => core.notice(m),
   warning: (m) => core.warning(m),
   error: (m) => core.error(m),

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { code, fencedBlock } from '../../src/github/escape.ts';
 import { bumpFile } from '../../src/manifests/bump-file.ts';
 import { bumpRequest } from '../../src/manifests/settings.ts';
 import { workspacePath } from '../../src/model/workspace-path.ts';
@@ -24,7 +25,7 @@ await runAction(async () => {
   core.setOutput('changed', String(result.changed));
   core.setOutput('diff', result.diff);
   await core.summary
-    .addHeading(`bump: ${result.target}`, 3)
-    .addRaw(result.changed ? `\n\n\`\`\`diff\n${result.diff}\`\`\`\n` : '\n\nAlready up to date: nothing changed.\n')
+    .addRaw(`### bump: ${code(result.target)}\n\n`)
+    .addRaw(result.changed ? `${fencedBlock(result.diff, 'diff')}\n` : 'Already up to date: nothing changed.\n')
     .write();
 });

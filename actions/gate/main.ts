@@ -6,8 +6,10 @@ import { badInput, errorMessage } from '../../src/errors.ts';
 import type { ProductionBaselineResolver } from '../../src/gates/baseline.ts';
 import type { GateResult } from '../../src/gates/evaluate.ts';
 import { runGate } from '../../src/gates/run.ts';
-import { productionBaseline as resolveProductionBaseline } from '../../src/model/production-baseline.ts';
+import { championScoring, productionChampion } from '../../src/model/champion.ts';
+import { workspacePath } from '../../src/model/workspace-path.ts';
 import { openRemote } from '../../src/storage/open-remote.ts';
+import { logValue } from '../../src/github/escape.ts';
 import { createGitHubClient } from '../../src/github/octokit.ts';
 import { findPullRequestNumber } from '../../src/github/pull-request-number.ts';
 import { upsertStickyComment } from '../../src/github/sticky-comment.ts';
@@ -45,16 +47,35 @@ function readSettings(): Settings {
   };
 }
 
-/** `baseline: production`: reads model.json of the version the production manifest (or overlay) deploys. */
+/**
+ * `baseline: production`: the version the production manifest (or overlay) deploys, re-scored on the holdout
+ * when one is given, else the metrics stored in its model.json.
+ */
 function productionBaseline(workspace: string): ProductionBaselineResolver | undefined {
+  const holdout = stringInput('holdout');
+  if (holdout) workspacePath(workspace, 'holdout', holdout); // inside the workspace, also through symlinks
+  const rescore = championScoring({
+    holdout,
+    label: stringInput('label'),
+    task: stringInput('task'),
+    features: listInput('features'),
+    'latency-samples': stringInput('latency-samples'),
+    'batch-size': stringInput('batch-size'),
+    'throughput-ms': stringInput('throughput-ms'),
+    'champion-cache': stringInput('champion-cache'),
+  });
   const manifest = stringInput('manifest');
-  if (!manifest) return undefined;
+  if (!manifest) {
+    if (rescore) throw badInput('holdout', holdout, 're-scores the production model, which needs baseline production and the manifest input');
+    return undefined;
+  }
   const remote = stringInput('remote');
   const endpoint = stringInput('endpoint');
+  const allowMissing = booleanInput('allow-missing-baseline', false);
   return () =>
-    resolveProductionBaseline(
-      { manifest, ...(remote && { remote }) },
-      { cwd: workspace, logger: actionsLogger, openRemote: (url) => openRemote(url, { cwd: workspace, ...(endpoint && { endpoint }) }) },
+    productionChampion(
+      { manifest, ...(remote && { remote }), allowMissing, ...(rescore && { rescore }) },
+      { cwd: workspace, logger: actionsLogger, openRemote: (url) => openRemote(url, { cwd: workspace, ...(endpoint && { endpoint }) }), tempDir: process.env.RUNNER_TEMP },
     );
 }
 
@@ -113,7 +134,7 @@ await runAction(async () => {
     }
   }
   core.setOutput('comment-url', commentUrl);
-  core.info(result.passed ? `Gate ${result.verdict === 'warn' ? 'passed with warnings' : 'passed'}${result.bestLeg ? `; best leg ${result.bestLeg}` : ''}` : 'Gate failed');
+  actionsLogger.info(result.passed ? `Gate ${result.verdict === 'warn' ? 'passed with warnings' : 'passed'}${result.bestLeg ? `; best leg ${logValue(result.bestLeg)}` : ''}` : 'Gate failed');
   if (!result.passed) {
     if (settings.failOnRegression) core.setFailed(failureSummary(result));
     else core.warning(`${failureSummary(result)} (fail-on-regression is false, so the step succeeds)`);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
 import { provenanceWarning } from '../../src/cli/commands/publish.ts';
+import { htmlCode } from '../../src/github/escape.ts';
 import { serializeCard } from '../../src/model/card.ts';
 import { publishModel } from '../../src/model/publish.ts';
 import { publishSettings } from '../../src/model/settings.ts';
@@ -70,7 +71,7 @@ await runAction(async () => {
       .addHeading(`publish: ${settings.name} ${result.version}`, 3)
       .addTable([
         [{ data: 'status', header: true }, { data: 'storage-uri', header: true }, { data: 'files', header: true }],
-        [result.status, `<code>${result.storageUri}</code>`, String(result.card.files.length)],
+        [result.status, htmlCode(result.storageUri), String(result.card.files.length)],
       ])
       .write();
   } finally {

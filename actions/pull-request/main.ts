@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import { baselineFromModelCard, parseMergeMethod, remoteOpener } from '../../src/cli/commands/pull-request.ts';
+import { code } from '../../src/github/escape.ts';
 import { createGitHubClient } from '../../src/github/octokit.ts';
 import type { PullRequestClient } from '../../src/github/pull-requests.ts';
 import { runPullRequest, type ChangeSource } from '../../src/gitops/pull-request.ts';
@@ -56,7 +57,7 @@ await runAction(async () => {
   core.setOutput('commit', result.commit ?? '');
   await core.summary
     .addHeading(`pull-request: ${result.operation} ${result.branch}`, 3)
-    .addRaw(result.url ? `\n\n[#${result.number}](${result.url}) → \`${result.base}\`\n\n` : `\n\n${result.baseHasChange ? `\`${result.base}\` already has this change.` : 'Branch pushed.'}\n\n`)
+    .addRaw(result.url ? `\n\n[#${result.number}](${result.url}) → ${code(result.base)}\n\n` : `\n\n${result.baseHasChange ? `${code(result.base)} already has this change.` : 'Branch pushed.'}\n\n`)
     .addRaw(result.body.replace(/^<!--.*-->\n/, ''))
     .write();
 });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import type { ArtifactUploader } from '../../src/train/artifact.ts';
+import { escapeHtml, htmlCode, logValue } from '../../src/github/escape.ts';
 import { backendFor, REMOTE_INPUTS, type RawRemoteOptions } from '../../src/train/backends/index.ts';
 import { trainSettings } from '../../src/train/settings.ts';
 import { runTraining } from '../../src/train/train.ts';
@@ -61,17 +62,18 @@ await runAction(async () => {
   core.setOutput('leg', result.record.leg);
   core.setOutput('profile', settings.profile ? resolve(settings.workingDirectory, settings.profile.out) : '');
   const r = result.record;
+  // Names, paths and versions here come from the workspace and the program: each goes in <code>, escaped.
   await core.summary
-    .addHeading(`Training: ${r.model} / ${r.leg}`, 3)
+    .addHeading(`Training: ${escapeHtml(logValue(`${r.model} / ${r.leg}`))}`, 3)
     .addTable([
       [{ data: 'field', header: true }, { data: 'value', header: true }],
-      ['command', `<code>${core.toPlatformPath(JSON.stringify(r.command)).replace(/</g, '&lt;')}</code>`],
+      ['command', htmlCode(core.toPlatformPath(JSON.stringify(r.command)))],
       ['duration', `${r['duration-seconds'].toFixed(1)} s`],
-      ['runtime', Object.entries(r.runtime).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
-      ...(r.cluster ? [['cluster', [`${r.backend} ${r.cluster.namespace}/${r.cluster.name}`, r.cluster.node && `node ${r.cluster.node}`, r.cluster.gpu && `GPU ${r.cluster.gpu}`, r.cluster['image-digest'] ?? r.cluster.image].filter(Boolean).join(', ').replace(/</g, '&lt;')]] : []),
-      ['data', r.data.map((d) => `${d.path} ${d.md5}`).join('<br>') || '—'],
-      ['files', r.outputs.files.map((f) => `${f.path} <code>${f.sha256.slice(0, 12)}</code>`).join('<br>')],
-      ['artifact', upload ? result.artifactName : 'not uploaded'],
+      ['runtime', Object.entries(r.runtime).map(([k, v]) => htmlCode(`${k} ${v}`)).join(', ') || '—'],
+      ...(r.cluster ? [['cluster', htmlCode([`${r.backend} ${r.cluster.namespace}/${r.cluster.name}`, r.cluster.node && `node ${r.cluster.node}`, r.cluster.gpu && `GPU ${r.cluster.gpu}`, r.cluster['image-digest'] ?? r.cluster.image].filter(Boolean).join(', '))]] : []),
+      ['data', r.data.map((d) => `${htmlCode(d.path)} ${htmlCode(d.md5)}`).join('<br>') || '—'],
+      ['files', r.outputs.files.map((f) => `${htmlCode(f.path)} ${htmlCode(f.sha256.slice(0, 12))}`).join('<br>')],
+      ['artifact', upload ? htmlCode(result.artifactName) : 'not uploaded'],
     ])
     .write();
 });

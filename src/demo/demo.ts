@@ -10,12 +10,13 @@ import { evaluateModel, DEFAULTS as EVALUATE_DEFAULTS } from '../evaluate/index.
 import { runGate, type GateResult } from '../gates/index.ts';
 import { runPullRequest, type PullRequestRunResult } from '../gitops/pull-request.ts';
 import type { Logger } from '../log.ts';
-import { productionBaseline } from '../model/production-baseline.ts';
+import { productionChampion } from '../model/champion.ts';
 import { publishModel, type PublishResult } from '../model/publish.ts';
 import { renderGateReport } from '../report/index.ts';
 import { LocalRemote } from '../storage/local-remote.ts';
 import { runTraining, trainSettings } from '../train/index.ts';
 import { driftSummaryLines, runDriftStep, type DriftStepResult } from './drift-step.ts';
+import { checkFreshWorkdir } from './fresh.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 import { commitProject } from './project-repo.ts';
 import { runSweepStep } from './sweep-step.ts';
@@ -28,6 +29,11 @@ const MANIFEST = `manifests/overlays/${ENVIRONMENT}/inference-patch.yaml`;
 /** The demo's model store is a local folder standing in for this bucket: manifests name the bucket, as in a cluster. */
 export const DEMO_BUCKET = 's3://mlops-demo/';
 const PYTHON = '/usr/bin/python3';
+/** How every leg and the production model are scored (the gate compares numbers measured the same way). */
+const HOLDOUT = 'data/holdout.csv';
+const SCORING = { label: 'label', task: 'binary', latencySamples: 50, batchSize: EVALUATE_DEFAULTS.batchSize, throughputMs: 20 } as const;
+/** The version manifests/ deploys before the first bump. */
+const SKELETON_VERSION = /\/sha256-0{16}\//;
 const AUTHOR = { name: 'mlops-actions[bot]', email: 'mlops-actions@users.noreply.github.com' };
 
 /** Embedded gate rules: stable quality metrics only (latency would make the demo's verdict machine-dependent). */
@@ -55,6 +61,8 @@ export interface DemoOptions {
 export interface DemoDeps {
   logger: Logger;
   env: NodeJS.ProcessEnv;
+  /** The caller's current directory, which --fresh never deletes (default process.cwd()). */
+  cwd?: string;
 }
 
 export interface DemoLeg {
@@ -106,7 +114,10 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
   // Values of the surrounding CI (if any) must not leak into the demo's provenance or git.
   const env = Object.fromEntries(Object.entries(deps.env).filter(([k]) => !k.startsWith('GITHUB_') && !k.startsWith('GIT_') && !k.startsWith('INPUT_')));
   const workdir = options.workdir;
-  if (options.fresh) await rm(workdir, { recursive: true, force: true });
+  if (options.fresh) {
+    checkFreshWorkdir(workdir, { cwd: deps.cwd ?? process.cwd(), ...(deps.env.HOME && { home: deps.env.HOME }) });
+    await rm(workdir, { recursive: true, force: true });
+  }
   const paths = {
     project: join(workdir, 'project'),
     dataRemote: join(workdir, 'store', 'dvc'),
@@ -165,7 +176,7 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     const dir = `legs/${leg.name}`;
     logger.info(`[run ${runNumber}] 3/6 evaluate: leg ${leg.name} on data/holdout.csv with onnxruntime`);
     const evaluated = await evaluateModel(
-      { model: join(paths.project, dir, 'model/model.onnx'), data: join(paths.project, 'data/holdout.csv'), label: 'label', task: 'binary', out: join(paths.project, dir, 'metrics.json'), latencySamples: 50, batchSize: EVALUATE_DEFAULTS.batchSize, throughputMs: 20 },
+      { ...SCORING, model: join(paths.project, dir, 'model/model.onnx'), data: join(paths.project, HOLDOUT), out: join(paths.project, dir, 'metrics.json') },
       { logger },
     );
     legs.push({ name: leg.name, dir, metrics: { ...evaluated.metrics } });
@@ -188,7 +199,14 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     {
       logger,
       resolveProductionBaseline: async () => {
-        const found = await productionBaseline({ manifest: productionManifest, remote: paths.modelStore }, { cwd: workdir, logger, openRemote: (url) => new LocalRemote(url) });
+        // The GitOps skeleton deploys a placeholder version that was never published: the one case the demo
+        // lets the gate treat as "nothing in production yet" (the gate fails closed on any other unreadable card).
+        const allowMissing = SKELETON_VERSION.test(await readFile(productionManifest, 'utf8'));
+        // Production is scored again on today's holdout with the legs' settings: like is compared with like.
+        const found = await productionChampion(
+          { manifest: productionManifest, remote: paths.modelStore, allowMissing, rescore: { ...SCORING, holdout: HOLDOUT } },
+          { cwd: paths.project, logger, openRemote: (url) => new LocalRemote(url) },
+        );
         production = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
         return found;
       },
@@ -262,7 +280,9 @@ export function demoSummary(r: DemoResult, cwd: string): string {
     lines.push(`  leg ${leg.name.padEnd(width)} accuracy ${fmt(leg.metrics.accuracy)}  roc_auc ${fmt(leg.metrics.roc_auc)}  f1 ${fmt(leg.metrics.f1)}`);
   }
   if (r.pythonLeg === 'unavailable') lines.push('  (Python leg: install python3-numpy python3-sklearn python3-onnx to add it)');
-  lines.push(`  gate       ${r.gate.passed ? 'passed' : 'FAILED'} against ${r.production ? `production ${r.production}` : 'no baseline (nothing in production yet)'}; best leg ${r.gate.bestLeg ?? '-'}`);
+  const base = r.gate.baseline?.production;
+  const against = !base ? 'no baseline (nothing in production yet)' : base.rescored ? `production ${base.version} re-scored on ${base.rescored.holdout} (${base.rescored.rows} rows)` : `production ${base.version} (its stored metrics)`;
+  lines.push(`  gate       ${r.gate.passed ? 'passed' : 'FAILED'} against ${against}; best leg ${r.gate.bestLeg ?? '-'}`);
   if (r.published) lines.push(`  published  ${r.published.version} (${r.published.status})`);
   if (r.pullRequest) {
     lines.push(`  pull request ${r.pullRequest.operation}: ${r.pullRequest.branch} -> ${r.pullRequest.base}${r.merged ? ', merged (production updated)' : ''}`);

@@ -28,9 +28,21 @@ export interface LegResult {
 }
 
 export interface Baseline {
-  /** Where the numbers came from: a file path, or the production model version. */
+  /** Where the numbers came from: a file path, or the production model version and how it was measured. */
   source: string;
   metrics: Metrics;
+  /** For `baseline: production`: the version, and whether its numbers were re-scored or read from its card. */
+  production?: ProductionOrigin;
+}
+
+export interface ProductionOrigin {
+  name: string;
+  version: string;
+  storageUri: string;
+  /** Set when the champion was scored again on the candidates' holdout; absent for the card's stored metrics. */
+  rescored?: { holdout: string; rows: number; md5: string; cached: boolean };
+  /** Metrics taken from the model card (all of them when not re-scored). */
+  fromCard: string[];
 }
 
 export interface GateResult {

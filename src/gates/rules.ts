@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { describeYamlError } from '../metrics/yaml-error.ts';
@@ -63,9 +63,11 @@ export async function loadRules(rulesInput: string, cwd: string): Promise<GateRu
   try {
     text = await readFile(resolve(cwd, rulesInput), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       throw new UsageError(`rules: ${JSON.stringify(rulesInput)} does not exist; create it (see examples/gates.yml) or pass inline YAML`);
     }
+    if (code === 'EISDIR') throw new UsageError(`rules: ${JSON.stringify(rulesInput)} is a directory; give the rules file in it (e.g. .mlops/gates.yml) or inline YAML`);
     throw error;
   }
   return parseRules(text, rulesInput);
@@ -79,7 +81,16 @@ export function parseRules(text: string, file: string): GateRules {
   const doc = parseDocument(text, { uniqueKeys: true });
   const first = doc.errors[0];
   if (first) throw new UsageError(`${describeYamlError(first, text, file)}; fix the file`);
-  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  refuseReservedNames(doc, file);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (error instanceof ReferenceError || error instanceof RangeError) {
+      throw new UsageError(`${file}: expands too many YAML aliases (or nests too deep), which is how a YAML bomb looks; write the rules out without anchors`);
+    }
+    throw error;
+  }
   const parsed = RawRules.safeParse(raw);
   if (!parsed.success) throw new UsageError(`${file}: ${describeIssue(parsed.error.issues[0]!, raw)}`);
   const data = parsed.data;
@@ -97,6 +108,22 @@ export function parseRules(text: string, file: string): GateRules {
     throw new UsageError(`${file}: key "select" names "${select}", which has no direction; add direction: higher or lower to its rule`);
   }
   return { aggregate: data.aggregate ?? 'best', select, ...(data.baseline !== undefined && { baseline: data.baseline }), metrics };
+}
+
+/**
+ * Metric names that are also properties of every JavaScript object: `__proto__` would vanish when the YAML
+ * becomes an object, and `constructor` or `toString` would compare with a function. Read from the syntax tree,
+ * before any object is built.
+ */
+function refuseReservedNames(doc: Document.Parsed, file: string): void {
+  const metrics = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'metrics')?.value : undefined;
+  if (!isMap(metrics)) return;
+  for (const pair of metrics.items) {
+    const name = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    if (name !== undefined && (name in Object.prototype || name === 'prototype')) {
+      throw new UsageError(`${file}: key "metrics.${name}" is not allowed as a metric name (it is a property of every object); rename the metric`);
+    }
+  }
 }
 
 function toRule(name: string, raw: z.infer<typeof RawRule>, file: string): MetricRule {

@@ -78,20 +78,36 @@ export function formatCommitMessage(message: CommitMessage): string {
   return [title, message.body?.trim(), trailers.join('\n')].filter((p) => p).join('\n\n') + '\n';
 }
 
+/**
+ * The GitOps repository URL, checked before any git runs: no credentials in it and no query string or
+ * fragment (where `?access_token=…` would hide). Refusals never echo the secret part: it would land in logs.
+ */
 export function checkRemoteUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw badInput('repository', url, 'is not a URL: give owner/name, an https:// URL or a file:// URL');
+    throw badInput('repository', redactUrl(url), 'is not a URL: give owner/name, an https:// URL or a file:// URL');
   }
   if (!['https:', 'http:', 'file:'].includes(parsed.protocol)) {
-    throw badInput('repository', url, 'must be an https://, http:// or file:// URL');
+    throw badInput('repository', redactUrl(url), 'must be an https://, http:// or file:// URL');
   }
   if (parsed.username || parsed.password) {
-    throw badInput('repository', `${parsed.protocol}//***@${parsed.host}${parsed.pathname}`, 'must not carry credentials: pass the token in the token input');
+    throw badInput('repository', redactUrl(url), 'must not carry credentials: pass the token in the token input');
+  }
+  if (parsed.search || parsed.hash || url.includes('?') || url.includes('#')) {
+    throw badInput('repository', redactUrl(url), 'must not have a query string or fragment (a token there would reach logs and git config): give the plain clone URL and pass the token in the token input');
   }
   return parsed;
+}
+
+/** A URL for a message: user info, query string and fragment replaced by `***`. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
+    .replace(/^[^/:?#]*@/, '***@')
+    .replace(/\?[^#]*/, '?***')
+    .replace(/#.*$/, '#***');
 }
 
 /**
@@ -119,11 +135,29 @@ export async function pushBranch(settings: BranchPushSettings): Promise<BranchPu
     }
     throw new Error(`gave up after ${maxAttempts} attempts: ${base} or ${settings.branch} kept moving on ${settings.remoteUrl}`);
   } catch (error) {
+    if (error instanceof GitError && AUTH_REFUSED.test(error.stderr)) throw tokenRefused(settings, error);
     if (error instanceof Error) error.message = git.redact(error.message);
     throw error;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What git prints when the server refuses the credentials: with prompts off, a 401 comes out as "could not read
+ * Username", which sends people looking for a terminal problem.
+ */
+const AUTH_REFUSED = /could not read (Username|Password)|Authentication failed|requested URL returned error: 40[13]\b|HTTP 40[13]\b|Permission to .* denied/i;
+
+function tokenRefused(settings: BranchPushSettings, error: GitError): UsageError {
+  const origin = redactUrl(new URL(settings.remoteUrl).origin);
+  const pushing = error.args.includes('push');
+  if (!settings.token) {
+    return new UsageError(`token: none was given, and ${origin} asks for credentials to ${pushing ? 'push to' : 'read'} ${redactUrl(settings.remoteUrl)}: pass a token that can read and push it (a GitHub App installation token with contents: write)`);
+  }
+  return new UsageError(
+    `token: was refused by ${origin} when ${pushing ? 'pushing to' : 'reading'} ${redactUrl(settings.remoteUrl)} (${pushing ? 'it may read but not write' : 'it is wrong, expired or has no access to the repository'}): give a token with contents: write on that repository`,
+  );
 }
 
 type Attempt = { kind: 'done'; result: Omit<BranchPushResult, 'attempts'> } | { kind: 'retry'; reason: string };

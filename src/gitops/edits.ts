@@ -1,6 +1,7 @@
 import { lstat, mkdir, readFile, rm, writeFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { badInput } from '../errors.ts';
+import { refuseSymlinks } from '../fs/no-symlinks.ts';
 import type { Edit } from './branch-push.ts';
 import { createGit } from './git.ts';
 
@@ -41,6 +42,7 @@ export async function readChanges(checkout: string, paths: string[]): Promise<Fi
   for (const raw of paths) {
     const path = checkRelativePath('paths', raw);
     const file = join(root, path);
+    await refuseSymlinks(root, path, 'paths', raw);
     const stat = await lstat(file).catch(() => undefined);
     if (!stat) {
       changes.push({ path, content: undefined });
@@ -54,9 +56,13 @@ export async function readChanges(checkout: string, paths: string[]): Promise<Fi
   return changes;
 }
 
-/** An Edit that writes (or deletes) the given files in the fresh checkout of the base. */
+/**
+ * An Edit that writes (or deletes) the given files in the fresh checkout of the base. The base is someone
+ * else's tree: a symlink on the way to a file would make us write or delete outside the clone, so it is refused.
+ */
 export function applyChanges(changes: FileChange[]): Edit {
   return async (worktree) => {
+    for (const change of changes) await refuseSymlinks(worktree, change.path, 'paths');
     for (const change of changes) {
       const target = join(worktree, change.path);
       if (change.content === undefined) {

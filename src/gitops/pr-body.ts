@@ -1,5 +1,5 @@
 import type { Metrics } from '../metrics/parse.ts';
-import { code, renderModelSummary, withMarker, type Provenance } from '../report/index.ts';
+import { code, fencedBlock, renderModelSummary, withMarker, type Provenance } from '../report/index.ts';
 
 export interface PullRequestContent {
   model: string;
@@ -36,7 +36,7 @@ export function pullRequestBody(c: PullRequestContent): string {
   });
   const parts = [summary.trimEnd()];
   if (c.changedFiles.length > 0) parts.push(`**Changed:** ${c.changedFiles.map(code).join(', ')}`);
-  if (c.diff?.trim()) parts.push(`<details><summary>Manifest diff</summary>\n\n\`\`\`diff\n${c.diff.trimEnd()}\n\`\`\`\n\n</details>`);
+  if (c.diff?.trim()) parts.push(`<details><summary>Manifest diff</summary>\n\n${fencedBlock(c.diff.trimEnd(), 'diff')}\n\n</details>`);
   parts.push(
     `<sub>Opened by mlops-actions on branch ${code(`mlops/${c.model}/${c.environment}`)}; each run replaces its commit. Commits pushed here by others make the next run stop unless it sets \`force: true\`.</sub>`,
   );

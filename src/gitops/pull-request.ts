@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { badInput, UsageError } from '../errors.ts';
+import { refuseSymlinks } from '../fs/no-symlinks.ts';
 import { findOpenPullRequest, parseRepository, upsertPullRequest, type PullRequestClient, type MergeMethod } from '../github/pull-requests.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { bumpFile } from '../manifests/bump-file.ts';
@@ -10,7 +11,7 @@ import type { Remote } from '../storage/remote.ts';
 import { bumpRequest, type BumpOptions } from '../manifests/settings.ts';
 import type { Metrics } from '../metrics/parse.ts';
 import { pullRequestBranch } from './branch.ts';
-import { pushBranch, type BranchPushResult, type Edit, type Identity, type Operation } from './branch-push.ts';
+import { checkRemoteUrl, pushBranch, redactUrl, type BranchPushResult, type Edit, type Identity, type Operation } from './branch-push.ts';
 import { applyChanges, changedFilesInCheckout, checkRelativePath, readChanges } from './edits.ts';
 import { parseModelCard, type ModelCard } from '../model/card.ts';
 import { pullRequestBody, pullRequestTitle } from './pr-body.ts';
@@ -84,12 +85,12 @@ export function resolveRepository(repository: string, serverUrl: string): { url:
   const short = parseRepository(repository);
   if (short) return { url: `${serverUrl.replace(/\/$/, '')}/${short.owner}/${short.repo}.git`, github: short };
   if (/^(https?|file):\/\//.test(repository)) {
-    const url = new URL(repository);
+    const url = checkRemoteUrl(repository);
     const server = new URL(serverUrl);
     const onGitHub = url.protocol !== 'file:' && url.host === server.host ? parseRepository(url.pathname.replace(/^\//, '').replace(/\.git$/, '')) : undefined;
     return onGitHub ? { url: repository, github: onGitHub } : { url: repository };
   }
-  throw badInput('repository', repository, 'is neither owner/name nor an https:// or file:// URL');
+  throw badInput('repository', redactUrl(repository), 'is neither owner/name nor an https:// or file:// URL');
 }
 
 type Deployed = { version: string; metrics: Metrics } | undefined;
@@ -110,6 +111,8 @@ async function makeEdit(change: ChangeSource, logger: Logger, diffs: string[], r
   const request = bumpRequest(change.bump);
   return async (worktree) => {
     diffs.length = 0;
+    // The clone is the GitOps repository's tree: a symlinked manifest or folder would be read or written outside it.
+    for (const manifest of manifests) await refuseSymlinks(worktree, manifest, 'manifest');
     if (readDeployed && deployed && manifests[0]) deployed.value = await readDeployed(join(worktree, manifests[0]));
     for (const manifest of manifests) {
       const result = await bumpFile(manifest, request, { cwd: worktree, logger });
@@ -140,7 +143,7 @@ function deployedReader(remote: string, openRemote: (url: string) => Remote, log
   return async (manifest: string): Promise<Deployed> => {
     // The comparison is a courtesy to reviewers: when it cannot be read, say why and carry on.
     try {
-      const found = await productionBaseline({ manifest, remote }, { cwd: dirname(manifest), logger, openRemote });
+      const found = await productionBaseline({ manifest, remote, allowMissing: true }, { cwd: dirname(manifest), logger, openRemote });
       const version = /sha256-[0-9a-f]{16}/.exec(found?.source ?? '')?.[0];
       return found && version ? { version, metrics: found.metrics } : undefined;
     } catch (error) {

@@ -1,11 +1,14 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { UsageError } from '../errors.ts';
+import { hasControlCharacters, logValue } from '../github/escape.ts';
 import { describeYamlError } from './yaml-error.ts';
 
 /** Flat metric name (`latency.p99_ms`) → finite number. */
 export type Metrics = Readonly<Record<string, number>>;
 
 const NON_FINITE_WORDS = /^[+-]?(nan|inf|infinity|\.nan|\.inf)$/i;
+/** `"0.93"`, `"12 ms"`, `"2%"`: a number written as text. */
+const NUMBER_LIKE = /^\s*[+-]?(\d[\d_,]*\.?\d*|\.\d+)(e[+-]?\d+)?\s*(%|[a-z]{1,3})?\s*$/i;
 
 /**
  * Parses a metrics file (JSON or YAML; JSON is read as YAML 1.2, of which it is a subset) into flat metrics.
@@ -37,6 +40,7 @@ function walk(node: Node, prefix: string, file: string, out: Record<string, numb
     const name = String(keyNode.value);
     const key = `${prefix}${name}`;
     if (name === '') throw new UsageError(`${file}: key "${key}" is empty; name every metric`);
+    if (hasControlCharacters(name)) throw new UsageError(`${file}: key ${JSON.stringify(logValue(key))} has control characters; name metrics with printable characters`);
     if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
       throw new UsageError(`${file}: key "${key}" is not allowed as a metric name; rename it`);
     }
@@ -52,7 +56,7 @@ function walk(node: Node, prefix: string, file: string, out: Record<string, numb
     const raw = isScalar(value) ? value.value : null;
     const source = isScalar(value) && value.source !== undefined ? value.source : value ? String(value) : '';
     if (typeof raw !== 'number' || !Number.isFinite(raw)) {
-      throw new UsageError(`${file}: key "${key}" has value ${describe(raw, source)}, not a finite number; ${hint(raw, source)}`);
+      throw new UsageError(`${file}: key "${key}" ${describe(raw, source)}, not a finite number; ${hint(raw, source)}`);
     }
     if (Object.hasOwn(out, key)) {
       throw new UsageError(`${file}: key "${key}" is given twice (once nested, once with a dot); keep one`);
@@ -61,11 +65,15 @@ function walk(node: Node, prefix: string, file: string, out: Record<string, numb
   }
 }
 
+/**
+ * The value, when showing it helps and cannot leak a secret: numbers, booleans, null, and text that reads as a
+ * number or NaN. Any other text is not quoted (a metrics path pointed at a credentials file must not print it).
+ */
 function describe(raw: unknown, source: string): string {
-  if (raw === null) return 'null';
-  if (typeof raw === 'number') return String(raw);
-  if (typeof raw === 'string') return JSON.stringify(raw);
-  return String(raw ?? source);
+  if (raw === null) return 'has value null';
+  if (typeof raw === 'number' || typeof raw === 'boolean') return `has value ${String(raw)}`;
+  if (typeof raw === 'string') return NON_FINITE_WORDS.test(raw.trim()) || NUMBER_LIKE.test(raw) ? `has value ${JSON.stringify(raw)}` : 'is text';
+  return NON_FINITE_WORDS.test(source.trim()) ? `has value ${source.trim()}` : 'is not a number';
 }
 
 function hint(raw: unknown, source: string): string {

@@ -7,8 +7,9 @@ import { readDvcFile } from '../data/dvc-file.ts';
 import { UsageError, badInput } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMetricsFile } from '../metrics/index.ts';
+import { describeJsonError } from '../metrics/yaml-error.ts';
 import { objectKey, type Remote } from '../storage/remote.ts';
-import { MODEL_CARD_SCHEMA, parseModelCard, serializeCard, type ModelCard, type ModelSource } from './card.ts';
+import { MODEL_CARD_SCHEMA, MODEL_NAME, ModelSourceSchema, parseModelCard, serializeCard, type ModelCard, type ModelSource } from './card.ts';
 import { hashFile, listModelFiles, versionOf, type ModelFile } from './files.ts';
 import { onnxSignature, type ModelSignature } from './signature.ts';
 
@@ -54,7 +55,9 @@ export interface PublishResult {
   files: { path: string; source: string }[];
 }
 
-const NAME = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
+const NAME = MODEL_NAME;
+/** Where the source fields come from without run.json. */
+const ENV_OF: Record<string, string> = { repository: 'GITHUB_REPOSITORY', commit: 'GITHUB_SHA', ref: 'GITHUB_REF', 'run-url': 'GITHUB_SERVER_URL' };
 
 /**
  * Uploads a model directory as an immutable version `models/<name>/<version>/` (DESIGN §4.4):
@@ -73,17 +76,19 @@ export async function publishModel(settings: PublishSettings, deps: PublishDeps)
   const { remote, logger } = deps;
   const localFiles = files.map((f) => ({ path: f.path, source: f.source }));
 
+  // Every input is read and checked before the "already published" answer, so a wrong --metrics or
+  // --run-json is exit 2 on every run, not only on the first.
+  const card = await buildCard(settings, deps, version, files, at);
   const existing = await remote.read(cardKey);
   if (existing) {
-    const card = parseModelCard(existing, `${storageUri}model.json`);
-    if (card.version !== version || versionOf(card.files) !== version) {
+    const published = parseModelCard(existing, `${storageUri}model.json`);
+    if (published.version !== version || versionOf(published.files) !== version) {
       throw new Error(`${storageUri}model.json: describes other files than its version name says: the remote was tampered with; publish nothing and investigate`);
     }
     logger.info(`${settings.name} ${version} is already published at ${storageUri}: nothing to upload`);
-    return { status: 'unchanged', version, storageUri, card, created: [], files: localFiles };
+    return { status: 'unchanged', version, storageUri, card: published, created: [], files: localFiles };
   }
 
-  const card = await buildCard(settings, deps, version, files, at);
   const created: string[] = [];
   const put = async (file: { path: string; source: string; size: number }, contentType?: string) => {
     const key = `${prefix}/${file.path}`;
@@ -154,7 +159,9 @@ async function readStructured(path: string, input: string): Promise<unknown> {
   try {
     return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (error) {
-    throw badInput(input, path, `is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`);
+    // Where it broke, never the text: Node's JSON message quotes the file, and the file may hold secrets.
+    const where = path.endsWith('.json') ? describeJsonError(error, text).replace(/^not valid JSON/, '') : / at line \d+, column \d+/.exec((error as Error).message)?.[0] ?? '';
+    throw badInput(input, path, `is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}${where}`);
   }
 }
 
@@ -194,9 +201,19 @@ async function buildCard(settings: PublishSettings, deps: PublishDeps, version: 
     }
   }
 
-  const source: ModelSource = isObject(run.source) ? { ...run.source } : sourceFromEnv(deps.env);
-  const leg = settings.leg ?? source.leg ?? run.leg;
-  if (leg) source.leg = leg;
+  const fromRun = isObject(run.source);
+  const leg = settings.leg ?? (fromRun ? (run.source as ModelSource).leg : undefined) ?? run.leg;
+  const checked = ModelSourceSchema.safeParse({ ...(fromRun ? run.source : sourceFromEnv(deps.env)), ...(leg !== undefined && { leg }) });
+  if (!checked.success) {
+    // The card's provenance reaches PR bodies, commit trailers and annotations: hold it to its shape here.
+    const issue = checked.error.issues[0]!;
+    const field = String(issue.path[0]);
+    const problem = `source.${field} (${issue.message})`;
+    if (field === 'leg' && settings.leg !== undefined) throw badInput('leg', settings.leg, `is not a valid ${problem}: name the leg with printable characters`);
+    if (fromRun) throw badInput('run-json', settings.runJson, `has an invalid ${problem}: write it with the train action`);
+    throw new UsageError(`${ENV_OF[field] ?? 'leg'}: gives an invalid ${problem}: run publish in GitHub Actions or set the variable to a valid value`);
+  }
+  const source: ModelSource = checked.data;
 
   const onnxFiles = files.filter((f) => f.path.endsWith('.onnx'));
   const format = settings.format ?? (onnxFiles.length > 0 ? 'onnx' : extensionOf(files));

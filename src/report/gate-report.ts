@@ -2,7 +2,7 @@ import type { GateResult, LegResult, MetricCheck, Verdict } from '../gates/evalu
 import type { GateRules, MetricRule } from '../gates/rules.ts';
 import { formatNumber, formatPercent, formatSigned } from '../metrics/format.ts';
 import { mermaidBarChart } from './chart.ts';
-import { cell, code, codeCell, escapeHtml, table } from './markdown.ts';
+import { code, codeCell, escapeHtml, table } from './markdown.ts';
 import { paramsTable, type LegParams } from './params-table.ts';
 
 export const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', warn: '⚠️', fail: '❌' };
@@ -42,8 +42,19 @@ function context(result: GateResult): string {
   const selectRule = result.legs[0]?.checks.find((c) => c.metric === result.select);
   const direction = selectRule?.direction === 'lower' ? 'lower is better' : 'higher is better';
   const legs = result.legs.length === 1 ? '1 leg' : `${result.legs.length} legs, ${result.aggregate === 'all' ? 'all must pass' : 'the best passing leg counts'}`;
-  const baseline = result.baseline ? `baseline ${code(result.baseline.source)}` : 'no baseline';
-  return `${legs}; ranked by ${code(result.select)} (${direction}); ${baseline}.`;
+  return `${legs}; ranked by ${code(result.select)} (${direction}); ${describeBaseline(result.baseline)}.`;
+}
+
+/** Which baseline the gate compared with: a file, production's stored metrics, or production re-scored on the holdout. */
+function describeBaseline(baseline: GateResult['baseline']): string {
+  if (!baseline) return 'no baseline';
+  const p = baseline.production;
+  if (!p) return `baseline ${code(baseline.source)}`;
+  const version = `baseline ${code(`production ${p.name} ${p.version}`)}`;
+  if (!p.rescored) return `${version}: stored metrics from its model card`;
+  const shown = p.fromCard.slice(0, 5).map(code).join(', ') + (p.fromCard.length > 5 ? ` and ${p.fromCard.length - 5} more` : '');
+  const card = p.fromCard.length > 0 ? `; ${shown} from its model card` : '';
+  return `${version} re-scored on ${code(p.rescored.holdout)} (${p.rescored.rows} rows)${card}`;
 }
 
 function metricsTable(result: GateResult, rules: GateRules | undefined): string {
@@ -52,7 +63,7 @@ function metricsTable(result: GateResult, rules: GateRules | undefined): string 
   const single = result.legs.length === 1;
   const header = ['Metric', ...(rules ? ['Rule'] : []), 'Baseline'];
   if (single) header.push('Value', 'Δ', 'Verdict');
-  else header.push(...result.legs.map((l) => `${cell(l.name)}${l.name === result.bestLeg ? ' ★' : ''}`));
+  else header.push(...result.legs.map((l) => `${codeCell(l.name)}${l.name === result.bestLeg ? ' ★' : ''}`));
   const rows = metrics.map((metric, i) => {
     const first = result.legs[0]!.checks[i]!;
     const row = [codeCell(metric), ...(rules ? [describeRule(ruleOf.get(metric))] : []), first.baseline === null ? '—' : formatNumber(first.baseline)];

@@ -2,4 +2,4 @@ export { renderGateReport, delta, VERDICT_ICON, type GateReportOptions } from '.
 export { metricsComparisonTable, provenanceList, renderModelSummary, type Provenance, type ModelSummary } from './model-summary.ts';
 export { marker, startsWithMarker, withMarker } from './marker.ts';
 export { mermaidBarChart, type BarChart } from './chart.ts';
-export { cell, code, codeCell, escapeHtml, link, table } from './markdown.ts';
+export { cell, code, codeCell, escapeHtml, fencedBlock, link, table } from './markdown.ts';

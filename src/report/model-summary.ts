@@ -42,11 +42,27 @@ export function provenanceList(p: Provenance): string {
   if (p.leg) lines.push(`- **Leg:** ${code(p.leg)}`);
   for (const d of p.data ?? []) lines.push(`- **Data:** ${code(d.path)} ${code(d.md5)}`);
   if (p.commit) {
-    const url = p.repository && p.serverUrl ? `${p.serverUrl.replace(/\/$/, '')}/${p.repository}/commit/${p.commit}` : undefined;
-    lines.push(`- **Commit:** ${link(p.commit.slice(0, 12), url)}${p.repository ? ` in ${escapeHtml(p.repository)}` : ''}`);
+    const url = p.repository && /^[\w.-]+\/[\w.-]+$/.test(p.repository) && p.serverUrl ? `${p.serverUrl.replace(/\/$/, '')}/${p.repository}/commit/${p.commit}` : undefined;
+    lines.push(`- **Commit:** ${/^[0-9a-f]{40}$/.test(p.commit) ? link(p.commit.slice(0, 12), url) : code(p.commit)}${p.repository ? ` in ${code(p.repository)}` : ''}`);
   }
-  if (p.runUrl) lines.push(`- **Run:** ${link(p.runUrl, p.runUrl)}`);
+  if (p.runUrl) lines.push(`- **Run:** ${runLink(p.runUrl, p.serverUrl)}`);
   return lines.join('\n');
+}
+
+/**
+ * A run URL from a model card is data: it becomes a link only when it is a workflow run on the GitHub server
+ * (`<server>/<owner>/<repo>/actions/runs/<id>`), else it is shown as code, so a card cannot plant a link.
+ */
+function runLink(url: string, serverUrl: string | undefined): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return code(url);
+  }
+  const sameServer = serverUrl === undefined || (URL.canParse(serverUrl) && new URL(serverUrl).origin === parsed.origin);
+  const isRun = /^https?:$/.test(parsed.protocol) && !parsed.username && !parsed.password && !parsed.search && !parsed.hash && /^\/[\w.-]+\/[\w.-]+\/actions\/runs\/\d+(\/attempts\/\d+)?\/?$/.test(parsed.pathname);
+  return isRun && sameServer ? link(url, url) : code(url);
 }
 
 export interface ModelSummary extends Provenance {

@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { GateResult } from '../gates/evaluate.ts';
 import { formatNumber } from '../metrics/format.ts';
-import { cell, code, codeCell, table } from './markdown.ts';
+import { code, codeCell, table } from './markdown.ts';
 
 /** Each leg's hyperparameters (run.json `params`), by leg name. */
 export type LegParams = ReadonlyMap<string, Record<string, unknown>>;
@@ -71,11 +71,13 @@ function show(value: unknown): string {
   if (value === undefined || value === null) return '—';
   if (typeof value === 'number') return Number.isFinite(value) ? formatNumber(value) : String(value);
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return cell(text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text);
+  // run.json is written by the code under review: its values go in code spans, where no mention or link forms.
+  return codeCell(text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text);
 }
 
 async function readRunJson(path: string): Promise<{ leg?: unknown; params?: unknown } | undefined> {
-  const info = await stat(path).catch(() => undefined);
+  // lstat: a symlinked run.json is not followed (a leg folder's links could point anywhere on the runner).
+  const info = await lstat(path).catch(() => undefined);
   if (!info?.isFile() || info.size > MAX_RUN_JSON_BYTES) return undefined;
   try {
     const value = JSON.parse(await readFile(path, 'utf8')) as unknown;

@@ -128,7 +128,8 @@ function lastLines(tail: string[]): string {
 
 /**
  * Runs one matrix leg's training command, checks its outputs, writes run.json and uploads the artifact.
- * Every failure of the program or its outputs is a UsageError (exit 2 / failed step) and uploads nothing.
+ * Every failure of the program or its outputs is a UsageError (exit 2 / failed step), except a timeout (exit 3:
+ * the run could not complete); either way nothing is uploaded.
  */
 export async function runTraining(settings: TrainSettings, deps: TrainDeps): Promise<TrainResult> {
   const cwd = settings.workingDirectory;
@@ -157,7 +158,8 @@ export async function runTraining(settings: TrainSettings, deps: TrainDeps): Pro
   }
   const program = settings.shell ? 'the shell command' : JSON.stringify(settings.command[0]);
   if (result.timedOut) {
-    throw badInput('timeout', `${settings.timeoutMs / 1000}s`, `was reached: ${program} was stopped (its process group killed). Last output:\n${lastLines(result.tail)}`);
+    // Not bad input: the run could not complete in the time given (exit 3), like any other interrupted work.
+    throw new Error(`timeout: ${settings.timeoutMs / 1000}s was reached: ${program} was stopped (its process group killed); raise the timeout input or make training faster. Last output:\n${lastLines(result.tail)}`);
   }
   if (result.exitCode !== 0) {
     const how = result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;

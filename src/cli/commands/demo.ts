@@ -23,11 +23,11 @@ export const command: Command = {
     const workdir = resolve(ctx.cwd, typeof args.values.workdir === 'string' ? args.values.workdir : DEFAULT_WORKDIR);
     const result = await runDemo(
       { workdir, fresh: args.values.fresh === true, merge: args.values['no-merge'] !== true, python: args.values['no-python'] !== true },
-      { logger: ctx.logger, env: ctx.env },
+      { logger: ctx.logger, env: ctx.env, cwd: ctx.cwd },
     );
     if (args.values.json) {
       const { gateReport: _report, ...rest } = result;
-      ctx.out(JSON.stringify({ ...rest, gate: { passed: result.gate.passed, bestLeg: result.gate.bestLeg }, pullRequest: result.pullRequest && { ...result.pullRequest, body: undefined } }, null, 2));
+      ctx.out(JSON.stringify({ ...rest, gate: { passed: result.gate.passed, bestLeg: result.gate.bestLeg, baseline: result.gate.baseline }, pullRequest: result.pullRequest && { ...result.pullRequest, body: undefined } }, null, 2));
     } else {
       ctx.out(demoSummary(result, ctx.cwd));
     }

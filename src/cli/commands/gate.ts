@@ -1,5 +1,6 @@
 import { runGate, type GateDeps } from '../../gates/run.ts';
-import { productionBaseline } from '../../model/production-baseline.ts';
+import { UsageError } from '../../errors.ts';
+import { championScoring, productionChampion } from '../../model/champion.ts';
 import { openRemote } from '../../storage/open-remote.ts';
 import { renderGateReport } from '../../report/gate-report.ts';
 import { readLegParams } from '../../report/params-table.ts';
@@ -9,7 +10,10 @@ export const DEFAULT_RULES = '.mlops/gates.yml';
 
 export const command: Command = {
   summary: 'Compare metrics of one or several legs with rules and a baseline; print a report; exit 1 if the gate fails',
-  usage: ['gate --metrics <path>... [--rules <file|yaml>] [--baseline <file|none|production>] [--manifest <file|overlay> [--remote <url>] [--endpoint <url>]] [--json]'],
+  usage: [
+    'gate --metrics <path>... [--rules <file|yaml>] [--baseline <file|none|production>] [--manifest <file|overlay> [--remote <url>] [--endpoint <url>]] [--json]',
+    'gate --metrics <path>... --baseline production --manifest <file|overlay> [--remote <url>] --holdout <file> [--label <col>] [--task binary|multiclass|regression] [--features a,b,…]',
+  ],
   options: {
     metrics: { type: 'string', multiple: true },
     rules: { type: 'string' },
@@ -17,6 +21,15 @@ export const command: Command = {
     manifest: { type: 'string' },
     remote: { type: 'string' },
     endpoint: { type: 'string' },
+    'allow-missing-baseline': { type: 'boolean' },
+    holdout: { type: 'string' },
+    label: { type: 'string' },
+    task: { type: 'string' },
+    features: { type: 'string', multiple: true },
+    'latency-samples': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'throughput-ms': { type: 'string' },
+    'champion-cache': { type: 'string' },
   },
   help: [
     ['--metrics <path>', 'A metrics file, a leg folder, a folder of leg folders, a glob, or name=path; repeat for more'],
@@ -25,19 +38,44 @@ export const command: Command = {
     ['--manifest <file|overlay>', 'For baseline production: the production InferenceService manifest or kustomize overlay'],
     ['--remote <url>', 'For baseline production: the model remote (default: the storageUri itself)'],
     ['--endpoint <url>', 'S3-compatible endpoint of that remote'],
+    ['--allow-missing-baseline', 'For baseline production: a storageUri whose model.json does not exist means "not deployed yet" (default: exit 3)'],
+    ['--holdout <file>', 'For baseline production: score the production model again on this holdout (the candidates\') instead of using its stored metrics'],
+    ['--label, --task, --features', 'How the candidates were evaluated, as in `mlops evaluate` (defaults: label, binary, the model\'s features)'],
+    ['--latency-samples, --batch-size, --throughput-ms', 'The other `mlops evaluate` settings, for the re-scoring (same defaults)'],
+    ['--champion-cache <dir>', 'Keep production\'s scores per (version, holdout md5, settings) here between runs; only trusted steps may write it'],
   ],
   async run(args: ParsedArgs, ctx: CliContext): Promise<number> {
-    const manifest = args.values.manifest as string | undefined;
-    if (!manifest) return runGateCommand(args, ctx, {});
-    const remote = args.values.remote as string | undefined;
-    const endpoint = args.values.endpoint as string | undefined;
-    return runGateCommand(args, ctx, {
-      resolveProductionBaseline: () =>
-        productionBaseline(
-          { manifest, ...(remote && { remote }) },
-          { cwd: ctx.cwd, logger: ctx.logger, openRemote: (url) => openRemote(url, { cwd: ctx.cwd, ...(endpoint && { endpoint }) }) },
-        ),
+    const v = args.values;
+    const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+    const rescore = championScoring({
+      holdout: str('holdout'),
+      label: str('label'),
+      task: str('task'),
+      features: Array.isArray(v.features) ? v.features.filter((f): f is string => typeof f === 'string') : undefined,
+      'latency-samples': str('latency-samples'),
+      'batch-size': str('batch-size'),
+      'throughput-ms': str('throughput-ms'),
+      'champion-cache': str('champion-cache'),
     });
+    const manifest = str('manifest');
+    if (!manifest) {
+      if (rescore) throw new UsageError('holdout: re-scores the production model, which needs --baseline production and --manifest (the production manifest or overlay); give them or drop --holdout');
+      return runGateCommand(args, ctx, {});
+    }
+    const remote = str('remote');
+    const endpoint = str('endpoint');
+    let production = false;
+    const code = await runGateCommand(args, ctx, {
+      resolveProductionBaseline: () => {
+        production = true;
+        return productionChampion(
+          { manifest, ...(remote && { remote }), allowMissing: v['allow-missing-baseline'] === true, ...(rescore && { rescore }) },
+          { cwd: ctx.cwd, logger: ctx.logger, openRemote: (url) => openRemote(url, { cwd: ctx.cwd, ...(endpoint && { endpoint }) }) },
+        );
+      },
+    });
+    if (rescore && !production) ctx.logger.warning('holdout: not used, because the baseline is not production (set --baseline production or baseline: production in the rules)');
+    return code;
   },
 };
 

@@ -63,7 +63,7 @@ describe('mlops publish without a run record', () => {
     const partial = await mlops(['publish', 'model', '--name', 'churn', '--remote', 'store', '--metrics', 'metrics.json', '--params', 'params.yaml'], work, noActions);
     expect(partial.stderr).toContain('the model card will carry no data or source.');
     mkdirSync(join(work, 'legs'));
-    writeFileSync(join(work, 'run.json'), JSON.stringify({ metrics: 'metrics.json', params: { c: 1 }, data: [], source: { commit: 'c0ffee' } }));
+    writeFileSync(join(work, 'run.json'), JSON.stringify({ metrics: 'metrics.json', params: { c: 1 }, data: [], source: { commit: 'c0ffee0000000000000000000000000000000000' } }));
     const full = await mlops(['publish', 'model', '--name', 'churn', '--remote', 'store2', '--run-json', 'run.json'], work, noActions);
     expect(full.code, full.stderr).toBe(0);
     expect(full.stderr).not.toContain('warning');

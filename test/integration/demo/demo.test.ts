@@ -36,7 +36,7 @@ describe('npm run demo (mlops demo), Node leg, twice', { timeout: 240_000 }, () 
     expect(code).toBe(0);
     expect(result.run).toBe(1);
     expect(result.legs.map((l: { name: string }) => l.name)).toEqual([`node-${process.versions.node.split('.')[0]}`]);
-    expect(result.gate).toEqual({ passed: true, bestLeg: result.legs[0].name });
+    expect(result.gate).toEqual({ passed: true, bestLeg: result.legs[0].name, baseline: null });
     expect(result.production).toBeUndefined();
     expect(result.published.version).toMatch(/^sha256-[0-9a-f]{16}$/);
     expect(result.pullRequest).toMatchObject({ operation: 'created', branch: 'mlops/churn/production', base: 'main' });
@@ -75,7 +75,12 @@ describe('npm run demo (mlops demo), Node leg, twice', { timeout: 240_000 }, () 
     expect(pr).not.toContain('confusion_matrix'); // only the gated metrics
     expect(pr).toContain(`-      storageUri: s3://mlops-demo/models/churn/${first.version}/`);
     expect(pr).toContain(`+      storageUri: s3://mlops-demo/models/churn/${second}/`);
-    expect(readFileSync(join(workdir, 'gate-report.md'), 'utf8')).toContain(first.version);
+    // Production is scored again on this run's holdout (3000 rows → 750 held out), not read from its card.
+    const report = readFileSync(join(workdir, 'gate-report.md'), 'utf8');
+    expect(report).toContain(`baseline \`production churn ${first.version}\` re-scored on \`data/holdout.csv\` (${result.gate.baseline.production.rescored.rows} rows)`);
+    expect(result.gate.baseline.production).toMatchObject({ version: first.version, rescored: { holdout: 'data/holdout.csv', cached: false } });
+    const card = JSON.parse(readFileSync(join(workdir, 'store/models/churn', first.version, 'model.json'), 'utf8'));
+    expect(result.gate.baseline.production.rescored.rows).toBeGreaterThan(card.metrics.rows);
     expect(gitops('log', '--format=%s', 'main')).toBe(`Deploy churn ${second} to production\nDeploy churn ${first.version} to production\nGitOps skeleton from mlops-actions manifests/\n`);
   });
 });

@@ -50,10 +50,13 @@ describe('baseline: production', () => {
     expect(baseline?.metrics.accuracy).toBe(0.93);
   });
 
-  it('is undefined when production serves a version with no model.json yet (first rollout)', async () => {
+  it('fails closed when the version production serves has no model.json, unless a first rollout is allowed', async () => {
     const registry = tempDir('registry');
-    const baseline = await productionBaseline({ manifest: join(ROOT, 'manifests/overlays/production'), remote: registry }, deps(ROOT));
-    expect(baseline).toBeUndefined();
+    const manifest = join(ROOT, 'manifests/overlays/production');
+    await expect(productionBaseline({ manifest, remote: registry }, deps(ROOT))).rejects.toThrow(
+      /^baseline: production deploys s3:\/\/models\/models\/churn\/sha256-0{16}\/ .* but its model card .*model\.json does not exist/,
+    );
+    expect(await productionBaseline({ manifest, remote: registry, allowMissing: true }, deps(ROOT))).toBeUndefined();
   });
 
   it('refuses a manifest that does not exist and a storageUri it cannot read without a remote', async () => {

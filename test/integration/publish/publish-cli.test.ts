@@ -23,7 +23,7 @@ describe('mlops publish', () => {
   it('writes a model card with metrics, params, data versions from .dvc files, source from GITHUB_* and the ONNX signature', async () => {
     const cwd = workspace();
     const remote = tempDir('remote');
-    const env = { GITHUB_REPOSITORY: 'org/churn', GITHUB_SHA: 'c0ffee', GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '77', GITHUB_SERVER_URL: 'https://github.com' };
+    const env = { GITHUB_REPOSITORY: 'org/churn', GITHUB_SHA: 'c0ffee0000000000000000000000000000000000', GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '77', GITHUB_SERVER_URL: 'https://github.com' };
     const r = await cli(['churn', '--name', 'churn', '--remote', remote, '--metrics', 'metrics.json', '--params', 'params.json', '--data', 'train.dvc', '--leg', 'node-24', '--json'], cwd, env);
     expect(r.error).toBe('');
     expect(r.code).toBe(0);
@@ -37,7 +37,7 @@ describe('mlops publish', () => {
       metrics: { accuracy: 0.93, f1: 0.9, 'latency.p99_ms': 3.5 },
       params: { C: 1.0, max_iter: 200 },
       data: [{ path: 'train', md5: '5ea40360f5b4ec688df672a4db9c17d1.dir' }],
-      source: { repository: 'org/churn', commit: 'c0ffee', ref: 'refs/heads/main', 'run-url': 'https://github.com/org/churn/actions/runs/77', leg: 'node-24' },
+      source: { repository: 'org/churn', commit: 'c0ffee0000000000000000000000000000000000', ref: 'refs/heads/main', 'run-url': 'https://github.com/org/churn/actions/runs/77', leg: 'node-24' },
       signature: { inputs: [{ name: 'input', dtype: 'float32', shape: [-1, 3] }], outputs: [{ name: 'probability', dtype: 'float32', shape: [-1, 1] }] },
     });
     expect(card.files.map((f) => f.path)).toEqual(['extra-weights.bin', 'model.onnx', 'tokenizer/vocab.json']);

@@ -82,7 +82,7 @@ describe('downloadModelVersion', () => {
     writeFileSync(join(dir, 'model.json'), '');
     const { error } = await refusal(dir);
     expect(error).toBeInstanceOf(IntegrityError);
-    expect(error.message).toMatch(/model\.json: is not JSON/);
+    expect(error.message).toMatch(/model\.json: is not valid JSON/);
     const empty = tempDir('empty-version');
     expect((await refusal(empty)).error.message).toMatch(/model\.json: does not exist: this is not a published model version/);
   });
@@ -100,10 +100,11 @@ describe('downloadModelVersion', () => {
   });
 
   it.each([
-    ['a path that climbs out', '../escape.bin', /lists the file "\.\.\/escape\.bin", which is not a safe relative path/],
-    ['an absolute path', '/etc/passwd', /lists the file "\/etc\/passwd", which is not a safe relative path/],
-    ['a backslash path', 'a\\..\\b', /which is not a safe relative path/],
-    ['an empty segment', 'a//b', /which is not a safe relative path/],
+    // The model card's schema refuses these paths already (files.N.path), before the download checks them again.
+    ['a path that climbs out', '../escape.bin', /model card \(files\.\d+\.path: must be a relative path inside the version\)/],
+    ['an absolute path', '/etc/passwd', /model card \(files\.\d+\.path: must be a relative path inside the version\)/],
+    ['a backslash path', 'a\\..\\b', /model card \(files\.\d+\.path: must be a relative path inside the version\)/],
+    ['an empty segment', 'a//b', /model card \(files\.\d+\.path: must be a relative path inside the version\)/],
     ['model.json itself', 'model.json', /lists model\.json among its own files/],
   ])('refuses %s in model.json, writing nothing', async (_, path, message) => {
     const dir = copyVersion('hostile');

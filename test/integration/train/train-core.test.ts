@@ -132,8 +132,13 @@ process.stdout.write('::set-output name=x::evil\\n::warning::injected\\nno newli
     const argv = program(`
 require('node:child_process').spawn(process.execPath, ['-e', "setTimeout(() => require('node:fs').writeFileSync('late', 'x'), 1500)"], { stdio: 'ignore' });
 console.log('started'); setInterval(() => {}, 1000);`);
-    const message = await refusal(runTraining(settings(argv, { timeout: '700ms' }), deps()));
-    expect(message).toMatch(/^timeout: "0.7s" was reached/);
+    const error = await runTraining(settings(argv, { timeout: '700ms' }), deps()).then(() => undefined, (e: unknown) => e as Error);
+    // Could not complete (exit 3), not bad input.
+    expect(error).toBeInstanceOf(Error);
+    expect(isUsageError(error)).toBe(false);
+    expect(uploads).toEqual([]);
+    const message = error!.message;
+    expect(message).toMatch(/^timeout: 0.7s was reached/);
     expect(message).toContain('| started');
     await new Promise((r) => setTimeout(r, 1500));
     expect(existsSync(join(ws, 'late'))).toBe(false);

@@ -69,7 +69,7 @@ describe('mlops gate on bad metrics files', () => {
   it.each([
     ['NaN', '{"accuracy": NaN}', 'key "accuracy" has value "NaN"'],
     ['Infinity', '{"accuracy": Infinity}', 'key "accuracy" has value "Infinity"'],
-    ['a string', '{"accuracy": "high"}', 'key "accuracy" has value "high"'],
+    ['a string', '{"accuracy": "high"}', 'key "accuracy" is text, not a finite number'],
     ['null', '{"latency": {"p99_ms": null}}', 'key "latency.p99_ms" has value null'],
     ['a boolean', '{"accuracy": false}', 'key "accuracy" has value false'],
     ['a duplicate key', '{"accuracy": 0.9, "accuracy": 0.8}', 'key "accuracy" appears twice'],

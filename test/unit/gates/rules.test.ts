@@ -54,7 +54,7 @@ metrics:
     ['a rule that checks nothing', 'metrics:\n  a: { severity: warn }', /key "metrics\.a" checks nothing/],
     ['select naming an unknown metric', 'select: acuracy\nmetrics:\n  accuracy: { min: 1 }', /key "select" has value "acuracy".*did you mean "accuracy"\?/],
     ['select of a range with no direction', 'select: a\nmetrics:\n  a: { min: 1, max: 2 }', /"a", which has no direction/],
-    ['duplicate keys', 'metrics:\n  a: { min: 1 }\n  a: { min: 2 }', /gates\.yml:3: not valid YAML: Map keys must be unique \(key "a" appears twice\)/],
+    ['duplicate keys', 'metrics:\n  a: { min: 1 }\n  a: { min: 2 }', /gates\.yml:3:3: not valid YAML: Map keys must be unique \(key "a" appears twice\)/],
     ['not a mapping', '- a', /must be a YAML mapping/],
   ])('rejects %s with the file and key', (_name, text, pattern) => {
     expect(rejects(text)).toMatch(pattern);

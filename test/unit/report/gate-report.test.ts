@@ -49,7 +49,7 @@ describe('renderGateReport', () => {
       { name: '<img src=x onerror=alert(1)>', file: 'y', metrics: { 'a|b': 2 } },
     ], pipes, null);
     const rows = renderGateReport(result).split('\n').filter((l) => l.startsWith('| '));
-    expect(rows[0]).toBe('| Metric | Baseline | &lt;img src=x onerror=alert(1)&gt; ★ | x\\|y |');
+    expect(rows[0]).toBe('| Metric | Baseline | `<img src=x onerror=alert(1)>` ★ | `x\\|y` |');
     expect(rows[2]).toBe('| `a\\|b` | — | 2 ✅ | 1 ✅ |');
   });
 });
@@ -93,7 +93,7 @@ describe('model summary for pull request bodies', () => {
     expect(text).toContain('| `rmse` | 1 | — | — |');
     expect(text).toContain('- **Storage URI:** `s3://models/models/churn/sha256-0123456789abcdef/`');
     expect(text).toContain('- **Data:** `data/train` `5ea40360f5b4ec688df672a4db9c17d1.dir`');
-    expect(text).toContain(`- **Commit:** [aaaaaaaaaaaa](https://github.com/acme/churn/commit/${'a'.repeat(40)}) in acme/churn`);
+    expect(text).toContain(`- **Commit:** [aaaaaaaaaaaa](https://github.com/acme/churn/commit/${'a'.repeat(40)}) in \`acme/churn\``);
     expect(text).toContain('- **Run:** [https://github.com/acme/churn/actions/runs/9](https://github.com/acme/churn/actions/runs/9)');
   });
 
