@@ -20,6 +20,7 @@ import { checkFreshWorkdir } from './fresh.ts';
 import { manifestOnMain, mergeBranch, seedGitopsRepo } from './gitops-repo.ts';
 import { commitProject } from './project-repo.ts';
 import { runSweepStep } from './sweep-step.ts';
+import { serveProduction } from './production-server.ts';
 import { rolloutStepSummary, runRolloutStep, type RolloutStepResult } from './rollout-step.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -265,9 +266,15 @@ export async function runDemo(options: DemoOptions, deps: DemoDeps): Promise<Dem
     await mergeBranch(paths.gitops, pr.branch, pr.commit, pr.baseCommit, env);
     result.merged = true;
     logger.info(`      merged ${pr.branch} into main: production now serves ${version} (what a reviewer's merge and ArgoCD's sync would do)`);
-    result.rollout = await runRolloutStep({ gitops: paths.gitops, manifest: MANIFEST, modelStore: paths.modelStore, bucket: DEMO_BUCKET, model: MODEL, env, logger });
   }
-  result.drift = await runDriftStep({ workdir, modelStore: paths.modelStore, model: MODEL, version: result.merged ? version : production, run: runNumber }, { logger });
+  // What ArgoCD and KServe would do now: serve what production's manifest on main deploys.
+  const serving = await serveProduction({ gitops: paths.gitops, manifest: MANIFEST, modelStore: paths.modelStore, bucket: DEMO_BUCKET, model: MODEL, payloadLog: join(workdir, 'payload-logs', MODEL, `run-${runNumber}`), env, logger });
+  try {
+    if (serving && result.merged) result.rollout = await runRolloutStep(serving, { model: MODEL, modelStore: paths.modelStore, env, logger });
+    result.drift = await runDriftStep(serving, { workdir, model: MODEL, run: runNumber }, { logger });
+  } finally {
+    await serving?.server.close();
+  }
   return finish();
 }
 

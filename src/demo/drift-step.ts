@@ -1,31 +1,26 @@
 /**
- * The demo's last step, closing the loop: production gets an hour of traffic shifted on two features, the
- * served model answers it, the payload logger's records land in the demo's "bucket", `mlops drift` compares
- * them with the profile published with the version, shows the report, and writes the retrain dispatch it
- * would send to GitHub to a file (as the demo does for the pull request).
+ * The demo's last step, closing the loop: production (`mlops serve`, production-server.ts) gets an hour of
+ * traffic shifted on two features over KServe's v1 protocol, its payload logger writes the CloudEvents records
+ * into the demo's "bucket", `mlops drift` compares them with the profile published with the version, shows the
+ * report, and writes the retrain dispatch it would send to GitHub to a file (as the demo does for the PR).
  *
- * `mlops serve` is not in this release, so the step scores the traffic with onnxruntime itself and writes
- * the CloudEvents records the way `mlops serve --log-payloads` writes them (DESIGN §4.7).
+ * The hour is replayed in a second: the server's clock is set to each request's place in the last complete
+ * hour, which is the window the scheduled drift workflow would check now.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURES, generateRows } from '../../scripts/generate-data.ts';
-import { REQUEST, RESPONSE } from '../drift/read/fast-v1.ts';
 import { renderDriftReport } from '../drift/report.ts';
 import { closeTheLoop } from '../drift/retrain.ts';
 import { runDrift } from '../drift/run.ts';
 import { writeFileAtomic } from '../drift/write-file.ts';
-import { loadOnnxRuntime } from '../evaluate/onnxruntime-loader.ts';
 import { describeDispatch } from '../github/workflow-dispatch.ts';
 import type { Logger } from '../log.ts';
+import type { ProductionServer } from './production-server.ts';
 
 export interface DriftStepOptions {
   workdir: string;
-  /** The local folder standing in for the model bucket. */
-  modelStore: string;
   model: string;
-  /** The version production serves after this run. */
-  version: string | undefined;
   run: number;
   /** "Now", so the window is the last complete hour. */
   now?: number;
@@ -62,67 +57,49 @@ function shiftedTraffic(seed: number): number[][] {
   });
 }
 
-/** The served model's answers: class probabilities per row. */
-async function score(modelFile: string, rows: number[][], logger: Logger): Promise<number[][]> {
-  const { ort } = await loadOnnxRuntime({ logger });
-  const session = await ort.InferenceSession.create(readFileSync(modelFile), { logSeverityLevel: 3 });
-  try {
-    const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, FEATURES.length]);
-    const out = await session.run({ [session.inputNames[0]!]: input });
-    const probabilities = (out.probabilities ?? Object.values(out).find((t) => t.type === 'float32'))!.data as Float32Array;
-    const width = probabilities.length / rows.length;
-    return rows.map((_, i) => Array.from(probabilities.subarray(i * width, (i + 1) * width), (p) => Number(p.toFixed(6))));
-  } finally {
-    await session.release();
-  }
-}
-
-function payloadRecords(model: string, run: number, rows: number[][], predictions: number[][], start: number): string {
-  const lines: string[] = [];
+/** Sends `rows` to the server's v1 predict endpoint, spread over [since, since + HOUR) on its clock. */
+async function sendTraffic(serving: ProductionServer, model: string, rows: number[][], since: number): Promise<void> {
   const requests = Math.ceil(rows.length / ROWS_PER_REQUEST);
-  for (let r = 0; r < requests; r++) {
-    const from = r * ROWS_PER_REQUEST;
-    const to = Math.min(rows.length, from + ROWS_PER_REQUEST);
-    const base = {
-      specversion: '1.0',
-      id: `demo-${run}-${String(r).padStart(4, '0')}`,
-      source: `http://${model}-predictor.default/v1/models/${model}:predict`,
-      time: new Date(start + Math.floor((r * HOUR) / requests)).toISOString(),
-      inferenceservicename: model,
-      namespace: 'default',
-      component: 'predictor',
-      endpoint: 'default',
-      datacontenttype: 'application/json',
-    };
-    lines.push(JSON.stringify({ ...base, type: REQUEST, data: { instances: rows.slice(from, to) } }));
-    lines.push(JSON.stringify({ ...base, type: RESPONSE, data: { predictions: predictions.slice(from, to) } }));
+  try {
+    for (let r = 0; r < requests; r++) {
+      serving.clock.at(since + Math.floor((r * HOUR) / requests));
+      const instances = rows.slice(r * ROWS_PER_REQUEST, (r + 1) * ROWS_PER_REQUEST);
+      const response = await fetch(`${serving.server.url}/v1/models/${model}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances }) });
+      if (!response.ok) throw new Error(`mlops serve answered ${response.status} to the demo's traffic: ${await response.text()}`);
+      await response.arrayBuffer();
+    }
+  } finally {
+    serving.clock.at(undefined);
   }
-  return `${lines.join('\n')}\n`;
 }
 
-export async function runDriftStep(options: DriftStepOptions, deps: { logger: Logger }): Promise<DriftStepResult | undefined> {
-  const { logger, model } = { logger: deps.logger, model: options.model };
-  if (!options.version) {
+/**
+ * Closes `serving` (its payload log is complete then) and checks the logged hour for drift; undefined when
+ * nothing of the demo's is in production.
+ */
+export async function runDriftStep(serving: ProductionServer | undefined, options: DriftStepOptions, deps: { logger: Logger }): Promise<DriftStepResult | undefined> {
+  const { logger } = deps;
+  const { model } = options;
+  if (!serving) {
     logger.info('      drift: nothing in production yet, so no traffic to watch');
     return undefined;
   }
-  const versionDir = join(options.modelStore, 'models', model, options.version);
-  if (!existsSync(join(versionDir, 'profile.json'))) {
-    logger.info(`      drift: ${options.version} was published without a profile (an older demo run); run the demo again`);
+  const version = serving.server.version;
+  if (!existsSync(join(serving.folder, 'profile.json'))) {
+    await serving.server.close();
+    logger.info(`      drift: ${version} was published without a profile (an older demo run); run the demo again`);
     return undefined;
   }
   // The last complete hour: what the scheduled drift workflow would check now.
   const until = Math.floor((options.now ?? Date.now()) / HOUR) * HOUR;
   const since = until - HOUR;
   const rows = shiftedTraffic(1000 + options.run);
-  const predictions = await score(join(versionDir, 'model.onnx'), rows, logger);
-  const day = new Date(since).toISOString().slice(0, 10);
-  const payloadLog = join(options.workdir, 'payload-logs', model, day, `${new Date(since).toISOString().slice(11, 13)}00-run${options.run}.jsonl`);
-  writeFileAtomic(payloadLog, payloadRecords(model, options.run, rows, predictions, since));
-  logger.info(`      drift: an hour of traffic (${rows.length} rows in ${Math.ceil(rows.length / ROWS_PER_REQUEST)} requests) shifted on tenure_months (${SHIFTED.tenure_months}) and monthly_charges (+${SHIFTED.monthly_charges}), logged to ${payloadLog}`);
+  await sendTraffic(serving, model, rows, since);
+  const closed = await serving.server.close();
+  logger.info(`      drift: an hour of traffic (${rows.length} rows in ${Math.ceil(rows.length / ROWS_PER_REQUEST)} requests) shifted on tenure_months (${SHIFTED.tenure_months}) and monthly_charges (+${SHIFTED.monthly_charges}) sent to mlops serve; ${closed.payloadRecords} payload records in ${serving.payloadLog}`);
 
   const { result } = await runDrift(
-    { profile: versionDir, current: [payloadLog], format: 'kserve', since, until, rules: RULES, cwd: options.workdir },
+    { profile: serving.folder, current: [serving.payloadLog], format: 'kserve', since, until, rules: RULES, cwd: options.workdir },
     { logger },
   );
   const dispatchFile = join(options.workdir, 'retrain-dispatch.json');
@@ -134,14 +111,14 @@ export async function runDriftStep(options: DriftStepOptions, deps: { logger: Lo
   writeFileAtomic(reportFile, report);
   for (const line of report.split('\n').filter((l) => !l.startsWith('```') && !/^ {2}(title|x-axis|y-axis|bar|line) /.test(l) && l !== 'xychart-beta')) if (line.trim()) logger.info(`      ${line}`);
   return {
-    version: options.version,
+    version,
     window: result.window.key,
     rows: result.rows,
     drifted: result.drifted,
     insufficient: result.insufficient,
     featuresDrifted: result.features.filter((f) => f.drifted && f.role === 'feature').map((f) => f.name),
     outputsDrifted: result.features.some((f) => f.drifted && f.role === 'output'),
-    paths: { payloadLog, report: reportFile, ...(written && { dispatch: dispatchFile }) },
+    paths: { payloadLog: serving.payloadLog, report: reportFile, ...(written && { dispatch: dispatchFile }) },
   };
 }
 

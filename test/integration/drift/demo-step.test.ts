@@ -1,7 +1,8 @@
-// The demo's last step: production gets an hour of traffic shifted on two features, the payload log is
-// checked by drift against the profile published with the version, and the retrain dispatch is written.
+// The demo's last step: production (mlops serve) gets an hour of traffic shifted on two features, its payload
+// log is checked by drift against the profile published with the version, and the retrain dispatch is written.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -21,9 +22,18 @@ describe('npm run demo ends the loop with drift', () => {
     expect(drift.window).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z\.\.\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
     // The version was published with its profile, and the log holds paired CloudEvents.
     expect(readFileSync(`${workdir}/store/models/churn/${published.version}/profile.json`, 'utf8')).toMatch(/"schema": "mlops-actions\/profile\/v1"/);
-    const records = readFileSync(drift.paths.payloadLog!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; type: string });
-    expect(records).toHaveLength(200);
-    expect(records[0]!.id).toBe(records[1]!.id);
+    // What mlops serve's payload logger wrote: the hour of traffic, and the rollout's smoke inference at real time.
+    const log = drift.paths.payloadLog!;
+    const records = readdirSync(log)
+      .flatMap((f) => readFileSync(join(log, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as { id: string; type: string; time: string; source: string });
+    const [since, until] = drift.window.split('..').map((t) => Date.parse(t)) as [number, number];
+    const inWindow = records.filter((r) => Date.parse(r.time) >= since && Date.parse(r.time) < until);
+    expect(inWindow).toHaveLength(200);
+    expect(records).toHaveLength(202);
+    expect(new Set(inWindow.map((r) => r.type))).toEqual(new Set(['org.kubeflow.serving.inference.request', 'org.kubeflow.serving.inference.response']));
+    expect(new Set(inWindow.map((r) => r.id)).size).toBe(100);
+    expect(records[0]!.source).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(readFileSync(drift.paths.report!, 'utf8')).toMatch(/^### 🔴 churn: dataset drift — 2 of 8 columns drifted/);
     const dispatch = JSON.parse(readFileSync(drift.paths.dispatch!, 'utf8')) as { method: string; path: string; body: { inputs: Record<string, string> } };
     expect([dispatch.method, dispatch.path]).toEqual(['POST', '/repos/your-org/churn-ml/actions/workflows/pipeline.yml/dispatches']);

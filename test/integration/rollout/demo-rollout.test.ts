@@ -1,7 +1,9 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { mergeBranch, seedGitopsRepo } from '../../../src/demo/gitops-repo.ts';
+import { serveProduction } from '../../../src/demo/production-server.ts';
 import { rolloutStepSummary, runRolloutStep } from '../../../src/demo/rollout-step.ts';
 import { runPullRequest } from '../../../src/gitops/pull-request.ts';
 import type { Logger } from '../../../src/log.ts';
@@ -23,14 +25,14 @@ const lines: string[] = [];
 const logger: Logger = { debug() {}, info: (m) => lines.push(m), notice: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), error: (m) => lines.push(`error: ${m}`) };
 
 describe('demo: serve the merged version and verify it with rollout --cluster none', () => {
-  it('serves and verifies what main deploys; skips when main deploys nothing of the demo store', async () => {
+  it('serves and verifies what main deploys; serves nothing when main deploys nothing of the demo store', async () => {
     const work = tempDir('demo-rollout');
     const gitops = join(work, 'gitops.git');
     const store = join(work, 'store');
     await seedGitopsRepo(gitops, join(ROOT, 'manifests'), env);
-    const step = () => runRolloutStep({ gitops, manifest: MANIFEST, modelStore: store, bucket: BUCKET, model: 'churn', env, logger });
+    const serve = () => serveProduction({ gitops, manifest: MANIFEST, modelStore: store, bucket: BUCKET, model: 'churn', payloadLog: join(work, 'payload-logs'), env, logger });
     // The skeleton's placeholder storageUri is not in the demo's store.
-    expect(await step()).toBeUndefined();
+    expect(await serve()).toBeUndefined();
 
     const published = await publishModel(
       { modelDir: 'test/fixtures/model/churn', name: 'churn', metrics: 'test/fixtures/model/metrics.json', params: 'test/fixtures/model/params.json' },
@@ -55,7 +57,9 @@ describe('demo: serve the merged version and verify it with rollout --cluster no
     );
     await mergeBranch(gitops, pr.branch, pr.commit as string, pr.baseCommit, env);
 
-    const result = await step();
+    const serving = await serve();
+    if (!serving) throw new Error('main deploys the published version, so the demo serves it');
+    const result = await runRolloutStep(serving, { model: 'churn', modelStore: store, env, logger }).finally(() => serving.server.close());
     expect(result?.storageUri).toBe(`${BUCKET}models/churn/${published.version}/`);
     expect(result?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(result?.rollout).toMatchObject({ status: 'serving', version: published.version, revision: published.version });
@@ -66,7 +70,8 @@ describe('demo: serve the merged version and verify it with rollout --cluster no
       `  rollout    serving: mlops serve at ${result?.url} serves ${published.version} (store/models/churn/${published.version}), checked by mlops rollout --cluster none`,
     ]);
     expect(lines.filter((l) => /^(warning|error)/.test(l))).toEqual([]);
-    // The server is gone once the step is done.
+    // Closed by the caller: the smoke inference is in the payload log.
     await expect(fetch(`${result?.url}/v2/health/live`)).rejects.toThrow();
+    expect(readdirSync(join(work, 'payload-logs'))).toHaveLength(1);
   });
 });
