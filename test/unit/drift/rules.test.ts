@@ -59,7 +59,7 @@ describe('drift rules', () => {
     expect(usage(() => parseDriftRules('min-row: 10\n', 'drift.yml'))).toMatch(/key "min-row" is not a known key; did you mean "min-rows"\?/);
     expect(usage(() => parseDriftRules('drift-share: 1.5\n', 'drift.yml'))).toMatch(/key "drift-share" has value 1.5/);
     expect(usage(() => parseDriftRules('correction: holm\n', 'drift.yml'))).toMatch(/key "correction" has value "holm": must be bonferroni or none/);
-    expect(usage(() => parseDriftRules('min-rows: 10\nmin-rows: 20\n', 'drift.yml'))).toMatch(/drift.yml:2: not valid YAML/);
+    expect(usage(() => parseDriftRules('min-rows: 10\nmin-rows: 20\n', 'drift.yml'))).toMatch(/drift.yml:2:1: not valid YAML/);
   });
 
   it('defaults: PSI > 0.2 for numbers, chi2 p < 0.01 for categories, outputs reported as warnings', () => {
